@@ -1,0 +1,256 @@
+package fsm
+
+import "time"
+
+// Endpoint is one end of a connection as the capture shows it: its state
+// and what it sent. Fields are read-only outside the package.
+type Endpoint struct {
+	State State
+	// Passive is true while the endpoint is assumed to have begun in LISTEN.
+	Passive bool
+	// ISN is the initial sequence number; valid iff HasISN.
+	ISN    Seq
+	HasISN bool
+	// Base is the sequence number relative numbers count from: the ISN, or
+	// the first sequence number seen when the SYN was not captured.
+	Base Seq
+	// SndNxt is one past the highest sequence number the endpoint sent (SYN
+	// and FIN included); valid once it has sent a segment.
+	SndNxt Seq
+	// Ack is the highest acknowledgment number the endpoint sent: its
+	// RCV.NXT as the wire shows it; valid iff HasAck.
+	Ack    Seq
+	HasAck bool
+	// FIN is the sequence number of the endpoint's FIN; valid iff HasFIN.
+	FIN    Seq
+	HasFIN bool
+	// Window is the last receive window it advertised, scaled.
+	Window uint32
+	// WScale is the window-scale shift it offered on its SYN, -1 if none.
+	WScale int8
+	// TimeWaitSince is when it entered TIME_WAIT (or last restarted the
+	// timer there); valid while State is TimeWait.
+	TimeWaitSince time.Time
+
+	initial State // the state before the first transition
+	base    State // the state after every event that can no longer be revised
+	log     [logCap]entry
+	n       int
+	dataNxt Seq  // one past the highest payload byte sent
+	hasSeq  bool // it has sent a segment: SndNxt, dataNxt and Base are valid
+	// synLost and finLost are set once the capture proves that a copy of
+	// its SYN or FIN was lost: further copies are not assumed delivered.
+	synLost, finLost bool
+	// ackOfSYNLost and ackOfFINLost are set once the capture proves that its
+	// acknowledgment of the peer's SYN or FIN was lost.
+	ackOfSYNLost, ackOfFINLost bool
+	// synConfirmed and finConfirmed are set once its own segments proved it
+	// received the peer's SYN and FIN: later ACKs prove nothing new.
+	synConfirmed, finConfirmed bool
+	scaleOK                    bool // both SYNs offered window scaling
+	sentSYN                    bool // it sent a SYN or SYN-ACK
+	sentSYNACK                 bool // it sent a SYN-ACK
+	wasOpen                    bool // it has been in a state other than CLOSED and LISTEN
+}
+
+func (e *Endpoint) reset(s State, passive bool) {
+	*e = Endpoint{State: s, initial: s, base: s, Passive: passive, WScale: -1}
+}
+
+// event is something that happened to one endpoint.
+type event uint8
+
+const (
+	evSendSYN event = iota
+	evSendSYNACK
+	evSendACKOfSYN
+	evSendFIN
+	evSendACKOfFIN
+	evSendRST
+	evRecvSYN
+	evRecvSYNACK
+	evRecvACKOfSYN
+	evRecvFIN
+	evRecvACKOfFIN
+	evRecvRST
+	evTimeWaitExpired
+	evGiveUp
+)
+
+// confirms lists the inferred events a certain event proves happened: a
+// SYN-ACK proves its sender got the SYN, an ACK of the peer's SYN proves
+// the handshake completed, an ACK of the peer's FIN proves the FIN arrived.
+func (ev event) confirms() []event {
+	switch ev {
+	case evSendSYNACK:
+		return confirmSYN
+	case evSendACKOfSYN:
+		return confirmSync
+	case evSendACKOfFIN:
+		return confirmFIN
+	}
+	return nil
+}
+
+var (
+	confirmSYN  = []event{evRecvSYN}
+	confirmSync = []event{evRecvSYNACK, evRecvACKOfSYN}
+	confirmFIN  = []event{evRecvFIN}
+)
+
+// next is the RFC 9293 state diagram (section 3.3.2, Figure 5) with the
+// processing rules of section 3.10.7: the state an endpoint in s enters
+// when ev happens to it. Events that do not apply in s leave it unchanged.
+func next(s State, ev event, passive bool) State {
+	switch ev {
+	case evSendRST, evRecvRST:
+		switch s {
+		case Closed:
+			return Closed
+		case Listen:
+			if ev == evRecvRST {
+				return Listen // 3.10.7.2: an incoming RST is ignored in LISTEN
+			}
+			return Closed
+		case SynReceived:
+			if passive {
+				return Listen // 3.10.7.4: a passive open returns to LISTEN
+			}
+		}
+		return Closed
+	case evTimeWaitExpired:
+		if s == TimeWait {
+			return Closed
+		}
+		return s
+	case evGiveUp:
+		if s == SynSent {
+			return Closed
+		}
+		if s == SynReceived {
+			if passive {
+				return Listen
+			}
+			return Closed
+		}
+		return s
+	}
+	switch s {
+	case Closed:
+		if ev == evSendSYN {
+			return SynSent
+		}
+	case Listen:
+		switch ev {
+		case evRecvSYN, evSendSYNACK:
+			return SynReceived
+		case evSendSYN:
+			return SynSent
+		}
+	case SynSent:
+		switch ev {
+		case evRecvSYNACK, evSendACKOfSYN:
+			return Established
+		case evRecvSYN, evSendSYNACK: // simultaneous open
+			return SynReceived
+		}
+	case SynReceived:
+		switch ev {
+		case evRecvACKOfSYN, evRecvSYNACK, evSendACKOfSYN:
+			return Established
+		case evSendFIN:
+			return FinWait1
+		case evRecvFIN, evSendACKOfFIN:
+			return CloseWait
+		}
+	case Established:
+		switch ev {
+		case evSendFIN:
+			return FinWait1
+		case evRecvFIN, evSendACKOfFIN:
+			return CloseWait
+		}
+	case FinWait1:
+		switch ev {
+		case evRecvACKOfFIN:
+			return FinWait2
+		case evRecvFIN, evSendACKOfFIN:
+			return Closing
+		}
+	case FinWait2:
+		if ev == evRecvFIN || ev == evSendACKOfFIN {
+			return TimeWait
+		}
+	case CloseWait:
+		if ev == evSendFIN {
+			return LastAck
+		}
+	case Closing:
+		if ev == evRecvACKOfFIN {
+			return TimeWait
+		}
+	case LastAck:
+		if ev == evRecvACKOfFIN {
+			return Closed
+		}
+	}
+	return s
+}
+
+// logCap bounds the events kept for revision; older ones become permanent.
+const logCap = 8
+
+// entry is an event that still matters for revision.
+type entry struct {
+	ev      event
+	certain bool
+	at      int64 // capture time, Unix nanoseconds
+	hist    int   // index in Machine.hist of the transition it caused, -1 if none
+}
+
+// replay recomputes the state from base through the log.
+func (e *Endpoint) replay() (State, int64) {
+	s, since := e.base, int64(0)
+	for i := range e.n {
+		n := next(s, e.log[i].ev, e.Passive)
+		if n != s && n == TimeWait {
+			since = e.log[i].at
+		}
+		s = n
+	}
+	return s, since
+}
+
+// fold makes the oldest events permanent while they are certain.
+func (e *Endpoint) fold() {
+	k := 0
+	for k < e.n && e.log[k].certain {
+		e.base = next(e.base, e.log[k].ev, e.Passive)
+		k++
+	}
+	if k > 0 {
+		copy(e.log[:], e.log[k:e.n])
+		e.n -= k
+	}
+}
+
+// push appends an event to the log, making the oldest permanent if full.
+func (e *Endpoint) push(en entry) {
+	if e.n == logCap {
+		e.base = next(e.base, e.log[0].ev, e.Passive)
+		copy(e.log[:], e.log[1:])
+		e.n--
+	}
+	e.log[e.n] = en
+	e.n++
+}
+
+// find returns the index of the newest inferred event ev, or -1.
+func (e *Endpoint) find(ev event) int {
+	for i := e.n - 1; i >= 0; i-- {
+		if l := &e.log[i]; l.ev == ev && !l.certain {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,379 @@
+package fsm
+
+import "time"
+
+// Step processes one segment sent by the endpoint with role from, captured
+// at time at as packet number pkt. Transitions it causes are appended to
+// History; the Report says what else it learned.
+func (m *Machine) Step(from Role, seg *Segment, at time.Time, pkt uint64) Report {
+	var rep Report
+	m.now, m.pkt = at, pkt
+	n0 := len(m.hist)
+	a := &m.ep[from]
+	if !m.started {
+		m.start(from, seg)
+	}
+	if a.State == Closed && a.wasOpen && !seg.Flags.Intersects(SYN|RST) {
+		rep.Anomalies |= SegmentAfterClose
+	}
+	synRetx := seg.Flags.Contains(SYN) && a.HasISN && seg.Seq == a.ISN
+	finRetx := seg.Flags.Contains(FIN) && a.HasFIN && seg.end()-1 == a.FIN
+	m.track(from, seg, &rep)
+	if seg.Flags.Contains(RST) {
+		m.reset(from, seg, &rep)
+	} else {
+		m.sent(from, seg, synRetx, finRetx, &rep)
+		m.received(from.Peer(), seg)
+	}
+	rep.Transitions = len(m.hist) - n0
+	return rep
+}
+
+// start sets the machine up from the first segment of the connection.
+func (m *Machine) start(from Role, seg *Segment) {
+	m.started = true
+	f := seg.Flags
+	switch {
+	case f.Contains(SYN) && !f.Contains(ACK):
+		// The normal case: a client's SYN to a listening server.
+	case f.Contains(SYN | ACK):
+		// The client's SYN was not captured; the SYN-ACK acknowledges it.
+		c := &m.ep[from.Peer()]
+		c.ISN, c.HasISN = seg.Ack-1, true
+		c.Base, c.SndNxt, c.dataNxt, c.hasSeq = c.ISN, seg.Ack, seg.Ack, true
+		m.force(from.Peer(), SynSent, CauseSYNImplied)
+	default:
+		// Picked up mid-stream: both sides are assumed ESTABLISHED.
+		m.pickedUp = true
+		m.force(Client, Established, CausePickup)
+		m.force(Server, Established, CausePickup)
+		if f.Contains(ACK) {
+			p := &m.ep[from.Peer()]
+			p.Base, p.SndNxt, p.dataNxt, p.hasSeq = seg.Ack, seg.Ack, seg.Ack, true
+		}
+	}
+}
+
+// force puts an endpoint in state s as an assumption nothing can revise.
+func (m *Machine) force(r Role, s State, c Cause) {
+	e := &m.ep[r]
+	m.record(r, e.State, s, c, false, false)
+	e.State, e.base, e.wasOpen = s, s, true
+}
+
+// track keeps the sender's sequence bookkeeping: ISN, SND.NXT, the highest
+// ACK, the window, and whether the segment is a retransmission or a
+// keep-alive.
+func (m *Machine) track(from Role, seg *Segment, rep *Report) {
+	a, b := &m.ep[from], &m.ep[from.Peer()]
+	f := seg.Flags
+	if f.Contains(ACK) {
+		if b.hasSeq && b.SndNxt.LessThan(seg.Ack) && !m.pickedUp {
+			rep.Anomalies |= AckUnseenData
+		}
+		if !a.HasAck || a.Ack.LessThan(seg.Ack) {
+			a.Ack, a.HasAck = seg.Ack, true
+		}
+	}
+	if f.Contains(SYN) {
+		if !a.HasISN {
+			a.ISN, a.HasISN = seg.Seq, true
+		}
+		a.WScale = seg.WScale
+		if a.WScale >= 0 && b.WScale >= 0 && b.HasISN {
+			a.scaleOK, b.scaleOK = true, true
+		}
+		a.Window = uint32(seg.Window)
+	} else if a.scaleOK {
+		a.Window = uint32(seg.Window) << min(a.WScale, 14)
+	} else {
+		a.Window = uint32(seg.Window)
+	}
+	if f.Contains(RST) {
+		return // a RST's sequence number is checked, not trusted
+	}
+	end := seg.end()
+	dataEnd := seg.Seq.Add(seg.Len)
+	if f.Contains(SYN) {
+		dataEnd++
+	}
+	if !a.hasSeq {
+		a.hasSeq, a.Base, a.SndNxt, a.dataNxt = true, seg.Seq, end, dataEnd
+		return
+	}
+	consumes := seg.Len > 0 || f.Intersects(SYN|FIN)
+	switch {
+	case seg.Len <= 1 && !f.Intersects(SYN|FIN) && seg.Seq == a.SndNxt-1:
+		rep.KeepAlive = true
+	case consumes && end.LessThanEq(a.SndNxt):
+		rep.Retransmission = true
+	}
+	if a.HasFIN && seg.Len > 0 && a.FIN.LessThan(dataEnd) && !f.Contains(FIN) {
+		rep.Anomalies |= DataAfterFIN
+	}
+	if f.Contains(FIN) && a.SndNxt.LessThan(seg.Seq) {
+		rep.Anomalies |= FINAfterGap
+	}
+	a.SndNxt = a.SndNxt.Max(end)
+	a.dataNxt = a.dataNxt.Max(dataEnd)
+}
+
+// sent applies what a segment proves about its sender (certain
+// transitions), and the revisions that a retransmission proves.
+func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Report) {
+	a, b := &m.ep[from], &m.ep[from.Peer()]
+	f := seg.Flags
+	if f.Contains(SYN) {
+		// In a simultaneous open the SYN-ACK repeats the endpoint's SYN.
+		firstSYNACK := f.Contains(ACK) && !a.sentSYNACK
+		switch {
+		case a.sentSYN && !synRetx:
+			rep.Anomalies |= NewISN
+		case synRetx && !firstSYNACK:
+			m.synRetransmitted(from)
+		case f.Contains(ACK):
+			a.sentSYN, a.sentSYNACK = true, true
+			if b.HasISN && seg.Ack != b.ISN+1 {
+				rep.Anomalies |= SYNACKBadAck
+			}
+			if from == Server && a.Passive && a.State != SynSent {
+				m.answered = true
+			}
+			m.apply(from, evSendSYNACK, true, CauseSentSYNACK)
+			a.synConfirmed = true
+		default:
+			a.sentSYN = true
+			if a.State.Synchronized() {
+				rep.Anomalies |= SYNInSynchronized
+				break
+			}
+			reapply := false
+			if a.Passive {
+				// A SYN of its own: it opened actively (simultaneous open),
+				// and had not received the peer's SYN, or it would have
+				// answered with SYN-ACK.
+				reapply = m.revoke(from, evRecvSYN, CauseActiveOpen)
+				a.Passive, a.base = false, Closed
+				if !reapply && a.State == Listen {
+					m.record(from, Listen, Closed, CauseActiveOpen, false, true)
+					a.State = Closed
+				}
+			}
+			m.apply(from, evSendSYN, true, CauseSentSYN)
+			if reapply && !b.synLost {
+				m.apply(from, evRecvSYN, false, CauseRecvSYN) // the peer's SYN is still on its way
+			}
+		}
+	}
+	if f.Contains(ACK) && !f.Contains(SYN) && b.HasISN && !a.synConfirmed && b.ISN.LessThan(seg.Ack) {
+		a.synConfirmed = true
+		m.apply(from, evSendACKOfSYN, true, CauseSentACKOfSYN)
+	}
+	if f.Contains(ACK) && b.HasFIN && !a.finConfirmed && b.FIN.LessThan(seg.Ack) {
+		a.finConfirmed = true
+		m.apply(from, evSendACKOfFIN, true, CauseSentACKOfFIN)
+	}
+	if f.Contains(FIN) {
+		switch {
+		case finRetx:
+			m.finRetransmitted(from)
+		case !a.HasFIN:
+			a.FIN, a.HasFIN = seg.end()-1, true
+			// A FIN that does not acknowledge the peer's FIN was sent before
+			// that FIN arrived (simultaneous close).
+			reapply := b.HasFIN && !a.finConfirmed && m.revoke(from, evRecvFIN, CauseFINNotYetReceived)
+			m.apply(from, evSendFIN, true, CauseSentFIN)
+			if reapply && !b.finLost {
+				m.apply(from, evRecvFIN, false, CauseRecvFIN) // the peer's FIN is still on its way
+			}
+		}
+	}
+}
+
+// received applies what the segment is inferred to do to its receiver.
+func (m *Machine) received(to Role, seg *Segment) {
+	a, b := &m.ep[to.Peer()], &m.ep[to]
+	f := seg.Flags
+	if f.Contains(SYN) {
+		switch {
+		case !f.Contains(ACK):
+			if !a.synLost {
+				m.apply(to, evRecvSYN, false, CauseRecvSYN)
+			}
+		case b.HasISN && b.ISN.LessThan(seg.Ack) && !a.synLost && !a.ackOfSYNLost:
+			m.apply(to, evRecvSYNACK, false, CauseRecvSYNACK)
+		}
+	}
+	if f.Contains(ACK) {
+		if !f.Contains(SYN) && b.State == SynReceived && b.HasISN && b.ISN.LessThan(seg.Ack) && !a.ackOfSYNLost {
+			m.apply(to, evRecvACKOfSYN, false, CauseRecvACKOfSYN)
+		}
+		if b.HasFIN && b.FIN.LessThan(seg.Ack) && !a.ackOfFINLost {
+			switch b.State {
+			case FinWait1, Closing, LastAck:
+				m.apply(to, evRecvACKOfFIN, false, CauseRecvACKOfFIN)
+			}
+		}
+	}
+	if f.Contains(FIN) && !a.finLost {
+		m.apply(to, evRecvFIN, false, CauseRecvFIN)
+	}
+}
+
+// synRetransmitted handles a copy of a SYN or SYN-ACK already seen. If the
+// receiver had acknowledged the SYN, its acknowledgment never arrived;
+// otherwise the SYN itself never did (RFC 9293 section 3.8.1: a sender
+// retransmits only what was not acknowledged in time).
+func (m *Machine) synRetransmitted(from Role) {
+	a, b := &m.ep[from], &m.ep[from.Peer()]
+	if b.HasAck && a.ISN.LessThan(b.Ack) {
+		if !b.ackOfSYNLost {
+			b.ackOfSYNLost = true
+			if !m.revoke(from, evRecvSYNACK, CauseLostSYNACK) {
+				m.revoke(from, evRecvACKOfSYN, CauseLostACKOfSYN)
+			}
+		}
+		return
+	}
+	if !a.synLost {
+		a.synLost = true
+		if !m.revoke(from.Peer(), evRecvSYN, CauseLostSYN) {
+			m.revoke(from.Peer(), evRecvSYNACK, CauseLostSYNACK)
+		}
+	}
+}
+
+// finRetransmitted handles a copy of a FIN already seen, as
+// synRetransmitted does for SYNs.
+func (m *Machine) finRetransmitted(from Role) {
+	a, b := &m.ep[from], &m.ep[from.Peer()]
+	if b.HasAck && a.FIN.LessThan(b.Ack) {
+		if !b.ackOfFINLost {
+			b.ackOfFINLost = true
+			m.revoke(from, evRecvACKOfFIN, CauseLostACKOfFIN)
+		}
+		return
+	}
+	if !a.finLost {
+		a.finLost = true
+		m.revoke(from.Peer(), evRecvFIN, CauseLostFIN)
+	}
+}
+
+// reset handles a segment with RST (RFC 9293 sections 3.10.7.3 and
+// 3.10.7.4, RFC 5961 section 3.2). The receiver resets only if the RST is
+// acceptable: in SYN_SENT it must acknowledge the SYN, in a synchronized
+// state its sequence number must be exactly RCV.NXT (in the window but not
+// exact draws a challenge ACK; outside the window it is dropped). The
+// sender is taken as closed only when its RST is acceptable: a real
+// endpoint aborts at its own SND.NXT, while a RST the receiver would drop is
+// more likely stale or forged than proof that its apparent sender closed.
+func (m *Machine) reset(from Role, seg *Segment, rep *Report) {
+	a, b := &m.ep[from], &m.ep[from.Peer()]
+	if from == Server && a.Passive && !a.sentSYN && b.sentSYN && !b.State.Synchronized() {
+		// A RST in answer to the client's SYN: nothing listened there.
+		m.refused = true
+		a.Passive, a.base = false, Closed
+		if !m.revoke(from, evRecvSYN, CauseRefused) && a.State != Closed {
+			m.record(from, a.State, Closed, CauseRefused, true, false)
+			a.State = Closed
+		}
+	}
+	accept := true
+	switch b.State {
+	case Closed:
+	case Listen:
+		rep.Anomalies |= RSTIgnored
+		accept = false
+	case SynSent:
+		if !seg.Flags.Contains(ACK) || !b.HasISN || !b.ISN.LessThan(seg.Ack) || b.SndNxt.LessThan(seg.Ack) {
+			rep.Anomalies |= RSTIgnored
+			accept = false
+		}
+	default:
+		if a.hasSeq && seg.Seq != a.SndNxt && !(b.HasAck && seg.Seq == b.Ack) {
+			accept = false
+			wnd := max(b.Window, 1)
+			rcvNxt := a.SndNxt
+			if b.HasAck {
+				rcvNxt = b.Ack
+			}
+			if seg.Seq.InWindow(rcvNxt, wnd) || seg.Seq.InWindow(a.SndNxt, wnd) {
+				rep.Anomalies |= RSTChallenged
+			} else {
+				rep.Anomalies |= RSTOutOfWindow
+			}
+		}
+	}
+	if !accept {
+		return
+	}
+	m.apply(from, evSendRST, true, CauseSentRST)
+	if b.State != Closed {
+		m.apply(from.Peer(), evRecvRST, false, CauseRecvRST)
+	}
+}
+
+// apply makes ev happen to the endpoint with role r.
+func (m *Machine) apply(r Role, ev event, certain bool, c Cause) {
+	e := &m.ep[r]
+	if certain {
+		for _, inferred := range ev.confirms() {
+			if i := e.find(inferred); i >= 0 {
+				e.log[i].certain = true
+			}
+		}
+	}
+	from := e.State
+	to := next(from, ev, e.Passive)
+	if to == from {
+		if to == TimeWait && (ev == evRecvFIN || ev == evSendACKOfFIN) {
+			e.TimeWaitSince = m.now // a FIN in TIME_WAIT restarts the 2·MSL timer
+		}
+		e.fold()
+		return
+	}
+	e.push(entry{ev: ev, certain: certain, at: m.now.UnixNano(), hist: len(m.hist)})
+	m.record(r, from, to, c, certain, false)
+	e.State = to
+	if to == TimeWait {
+		e.TimeWaitSince = m.now
+	}
+	if to != Closed && to != Listen {
+		e.wasOpen = true
+	}
+	e.fold()
+}
+
+// revoke undoes the newest inferred event ev of the endpoint with role r:
+// later packets proved it never happened. It reports whether there was one.
+func (m *Machine) revoke(r Role, ev event, c Cause) bool {
+	e := &m.ep[r]
+	i := e.find(ev)
+	if i < 0 {
+		return false
+	}
+	for j := i; j < e.n; j++ {
+		if h := e.log[j].hist; h >= 0 {
+			m.hist[h].Revised = true
+		}
+	}
+	copy(e.log[i:], e.log[i+1:e.n])
+	e.n--
+	to, since := e.replay()
+	if to != e.State {
+		m.record(r, e.State, to, c, false, true)
+		e.State = to
+		if to == TimeWait {
+			e.TimeWaitSince = time.Unix(0, since)
+		}
+	}
+	return true
+}
+
+func (m *Machine) record(r Role, from, to State, c Cause, certain, revision bool) {
+	m.hist = append(m.hist, Transition{
+		Time: m.now, Packet: m.pkt, Role: r, From: from, To: to,
+		Cause: c, Certain: certain, Revision: revision,
+	})
+}
