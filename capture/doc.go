@@ -1,0 +1,22 @@
+// Package capture turns capture files into TCP segments: it is where bytes
+// from outside enter tcpstate.
+//
+// It owns two things:
+//
+//   - Sources. Open reads pcap and pcapng files, plain or gzip compressed,
+//     with the format found from the first bytes, and merges several files
+//     into one timeline by timestamp. A damaged file yields every packet up
+//     to the damage, then an error that names the file, the packet and the
+//     byte offset. Nothing read from a file can make it panic or allocate
+//     more than a bounded buffer.
+//   - Decoding. Decoder.Decode takes one frame of a known link type
+//     (Ethernet with any VLAN/QinQ tags, Linux cooked SLL and SLL2, raw IP,
+//     BSD loopback) through IPv4 or IPv6 (with extension headers) to a TCP
+//     header, and fills a Segment in place. It never fails and never
+//     allocates: a frame that is not a usable TCP segment gets a Class
+//     (not IP, not TCP, fragment, truncated, malformed, unknown link) for
+//     the caller to count.
+//
+// The package knows nothing of connections or states; reassembly and fsm
+// take it from the Segment on.
+package capture

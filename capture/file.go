@@ -1,0 +1,289 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// maxPacket is the longest record read: libpcap's MAXIMUM_SNAPLEN, which
+// tcpdump and Wireshark also use. A longer record is damage, and a corrupt
+// length must not make the reader allocate or read gigabytes.
+const maxPacket = 262144
+
+// Buffer sizes: the file buffer amortises system calls, the second one
+// holds decompressed data.
+const (
+	fileBufSize = 256 << 10
+	gzipBufSize = 256 << 10
+)
+
+// Magic numbers, as the bytes appear at the start of a file.
+var (
+	magicGzip        = []byte{0x1f, 0x8b}             // RFC 1952 section 2.3.1
+	magicPcapngSHB   = []byte{0x0a, 0x0d, 0x0d, 0x0a} // pcapng section header block type
+	magicPcapMicroLE = []byte{0xd4, 0xc3, 0xb2, 0xa1} // pcap, µs timestamps, little endian
+	magicPcapMicroBE = []byte{0xa1, 0xb2, 0xc3, 0xd4}
+	magicPcapNanoLE  = []byte{0x4d, 0x3c, 0xb2, 0xa1} // pcap, ns timestamps
+	magicPcapNanoBE  = []byte{0xa1, 0xb2, 0x3c, 0x4d}
+	pcapVersionLE    = []byte{2, 0, 4, 0} // 2.4, the only pcap version in use
+	pcapVersionBE    = []byte{0, 2, 0, 4}
+)
+
+// pcap header sizes.
+const (
+	pcapFileHeaderLen = 24
+	pcapRecordHdrLen  = 16
+)
+
+// file is one open capture file.
+type file struct {
+	name  string
+	index int
+	size  int64     // of a regular file; -1 for stdin or a pipe
+	c     io.Closer // the os.File, nil for stdin
+
+	pcap     *pcapgo.Reader
+	linkType layers.LinkType // of a pcap file
+	ng       *pcapgo.NgReader
+	framer   *ngFramer // under ng
+
+	packets uint64 // read from this file so far
+	offset  int64  // pcap: where the next record starts
+	head    Packet // the packet read last, for the merger
+}
+
+// openFile opens one path and reads its file header.
+func openFile(path string, index int, stdin io.Reader, counter *atomic.Int64) (*file, error) {
+	f := &file{name: path, index: index, size: -1}
+	var r io.Reader
+	if path == "-" {
+		r = stdin
+	} else {
+		osf, err := os.Open(path)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("capture: open %q: %w", path, err)
+		}
+		st, err := osf.Stat()
+		if err != nil {
+			osf.Close()
+			return nil, fmt.Errorf("capture: stat %q: %w", path, err)
+		}
+		if st.IsDir() {
+			osf.Close()
+			return nil, fmt.Errorf("capture: %q is a directory", path)
+		}
+		if st.Mode().IsRegular() {
+			f.size = st.Size()
+		}
+		r, f.c = osf, osf
+	}
+	if err := f.sniff(bufio.NewReaderSize(countingReader{r, counter}, fileBufSize)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// sniff finds the format from the first bytes of br and opens the reader.
+func (f *file) sniff(br *bufio.Reader) error {
+	head, err := peek(br, 4)
+	if err != nil {
+		return fmt.Errorf("capture: read %q: %w", f.name, err)
+	}
+	if len(head) == 0 {
+		return fmt.Errorf("capture: %q: %w", f.name, ErrEmpty)
+	}
+	inner := ""
+	if bytes.HasPrefix(head, magicGzip) {
+		// Multistream is the default: concatenated members read as one.
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return &fileError{name: f.name, offset: -1, what: "bad gzip header", err: err}
+		}
+		br = bufio.NewReaderSize(zr, gzipBufSize)
+		if head, err = peek(br, 4); err != nil {
+			return &fileError{name: f.name, offset: -1, what: "bad gzip data", err: err}
+		}
+		if len(head) == 0 {
+			return fmt.Errorf("capture: %q: %w (after gzip decompression)", f.name, ErrEmpty)
+		}
+		inner = "decompressed data "
+	}
+	switch {
+	case bytes.HasPrefix(head, magicPcapngSHB):
+		return f.openPcapng(br)
+	case bytes.HasPrefix(head, magicPcapMicroLE), bytes.HasPrefix(head, magicPcapMicroBE),
+		bytes.HasPrefix(head, magicPcapNanoLE), bytes.HasPrefix(head, magicPcapNanoBE):
+		return f.openPcap(br)
+	}
+	// A gzip inside the gzip is refused like any other stranger: unwrapping
+	// layer after layer would let a small file expand without limit.
+	return fmt.Errorf("capture: %q: %w (%sstarts with % x)", f.name, ErrNotCapture, inner, head)
+}
+
+// peek returns up to n bytes from the start of br, fewer only at the end of
+// the data.
+func peek(br *bufio.Reader, n int) ([]byte, error) {
+	b, err := br.Peek(n)
+	if err == io.EOF || err == bufio.ErrBufferFull {
+		err = nil
+	}
+	return b, err
+}
+
+// openPcap reads a pcap file header (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html).
+func (f *file) openPcap(br *bufio.Reader) error {
+	hdr, err := peek(br, pcapFileHeaderLen)
+	if err != nil {
+		return &fileError{name: f.name, offset: -1, what: "bad file header", err: err}
+	}
+	if len(hdr) < pcapFileHeaderLen {
+		return &fileError{name: f.name, offset: -1, what: "truncated file header", err: io.ErrUnexpectedEOF}
+	}
+	if v := hdr[4:8]; !bytes.Equal(v, pcapVersionLE) && !bytes.Equal(v, pcapVersionBE) {
+		return &fileError{name: f.name, offset: -1, what: fmt.Sprintf("unsupported pcap version (% x)", v)}
+	}
+	// br is a *bufio.Reader of at least 4 KiB, which pcapgo uses as it is.
+	r, err := pcapgo.NewReader(br)
+	if err != nil {
+		return &fileError{name: f.name, offset: -1, what: "bad file header", err: err}
+	}
+	// pcapgo takes records up to the larger of the file's snaplen and
+	// maxPacket; a file claiming a 4 GiB snaplen must not raise the limit.
+	if r.Snaplen() > maxPacket {
+		r.SetSnaplen(maxPacket)
+	}
+	f.pcap, f.linkType, f.offset = r, r.LinkType(), pcapFileHeaderLen
+	return nil
+}
+
+// openPcapng reads the first section header of a pcapng file through an
+// ngFramer, which checks the framing of every block before pcapgo reads it.
+func (f *file) openPcapng(br *bufio.Reader) error {
+	f.framer = &ngFramer{r: br}
+	// The framer hands out at most one block per Read; a bufio.Reader that
+	// is already one is used by pcapgo as it is, so that the framer's
+	// current block is the one pcapgo is reading.
+	ngBuf := bufio.NewReaderSize(f.framer, 64<<10)
+	r, err := pcapgo.NewNgReader(ngBuf, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err != nil {
+		return f.damage(err, 0)
+	}
+	f.ng = r
+	return nil
+}
+
+// next reads the file's next packet into p.
+func (f *file) next(p *Packet) error {
+	if f.ng != nil {
+		return f.nextPcapng(p)
+	}
+	data, ci, err := f.pcap.ZeroCopyReadPacketData()
+	if err != nil {
+		return f.pcapDamage(err, ci.CaptureLength, ci.Length)
+	}
+	f.packets++
+	f.offset += int64(pcapRecordHdrLen + len(data))
+	*p = Packet{
+		Data:     data,
+		Time:     ci.Timestamp,
+		Length:   ci.Length,
+		LinkType: f.linkType,
+		File:     f.index,
+	}
+	return nil
+}
+
+// pcapDamage turns an error from pcapgo.Reader into io.EOF at the clean end
+// of the file, or a fileError.
+func (f *file) pcapDamage(err error, caplen, length int) error {
+	e := &fileError{name: f.name, packet: f.packets + 1, offset: f.offset, err: err}
+	// pcapgo reads the 16-byte record header, checks it, then reads the
+	// data. An error that comes with a zero header came from the header.
+	header := caplen == 0 && length == 0
+	switch {
+	case err == io.EOF && header:
+		return io.EOF // no bytes at all where the next record would start
+	case header && errors.Is(err, io.ErrUnexpectedEOF):
+		e.what = "truncated record header"
+	case caplen > maxPacket:
+		e.what, e.err = fmt.Sprintf("record length %d exceeds the limit of %d", caplen, maxPacket), nil
+	case caplen > length:
+		e.what, e.err = fmt.Sprintf("captured length %d exceeds packet length %d", caplen, length), nil
+	case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
+		// io.ReadFull says EOF when not one byte of the data was there.
+		e.what, e.err = "truncated record", io.ErrUnexpectedEOF
+	}
+	return e
+}
+
+// nextPcapng reads the next packet of a pcapng file.
+func (f *file) nextPcapng(p *Packet) error {
+	data, ci, err := f.ng.ZeroCopyReadPacketData()
+	if err != nil {
+		if err == io.EOF && f.framer.err == io.EOF {
+			return io.EOF
+		}
+		return f.damage(err, f.packets+1)
+	}
+	f.packets++
+	// With WantMixedLinkType, pcapgo puts the packet's interface's link type
+	// in AncillaryData[0].
+	lt := layers.LinkType(0)
+	if len(ci.AncillaryData) > 0 {
+		lt, _ = ci.AncillaryData[0].(layers.LinkType)
+	}
+	*p = Packet{
+		Data:     data,
+		Time:     ci.Timestamp,
+		Length:   ci.Length,
+		LinkType: lt,
+		File:     f.index,
+	}
+	return nil
+}
+
+// damage wraps an error from pcapgo.NgReader, preferring the framer's own
+// account of it, which knows where the broken block starts.
+func (f *file) damage(err error, packet uint64) error {
+	var be *blockError
+	if errors.As(f.framer.err, &be) {
+		return &fileError{name: f.name, packet: packet, offset: be.offset, what: be.what, err: be.err}
+	}
+	e := &fileError{name: f.name, packet: packet, offset: f.framer.blockStart, err: err}
+	switch {
+	case f.framer.err != nil && f.framer.err != io.EOF:
+		e.err = f.framer.err // an error of the underlying reader, such as gzip's
+	case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
+		e.what, e.err = "truncated block", io.ErrUnexpectedEOF
+	case errors.Is(err, pcapgo.ErrNgVersionMismatch):
+		e.what, e.err = "unsupported pcapng version", nil
+	default:
+		e.what = "malformed block"
+	}
+	return e
+}
+
+// Close closes the file, unless it is stdin.
+func (f *file) Close() error {
+	if f.c == nil {
+		return nil
+	}
+	err := f.c.Close()
+	f.c = nil
+	return err
+}
