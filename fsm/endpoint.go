@@ -44,8 +44,9 @@ type Endpoint struct {
 	// ackOfSYNLost and ackOfFINLost are set once the capture proves that its
 	// acknowledgment of the peer's SYN or FIN was lost.
 	ackOfSYNLost, ackOfFINLost bool
-	// synConfirmed and finConfirmed are set once its own segments proved it
-	// received the peer's SYN and FIN: later ACKs prove nothing new.
+	// synConfirmed is set once it sent a segment without SYN acknowledging
+	// the peer's SYN (it is synchronized), finConfirmed once it acknowledged
+	// the peer's FIN: later ACKs prove nothing new.
 	synConfirmed, finConfirmed bool
 	scaleOK                    bool // both SYNs offered window scaling
 	sentSYN                    bool // it sent a SYN or SYN-ACK

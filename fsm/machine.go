@@ -134,18 +134,32 @@ func (m *Machine) Finished() bool {
 	return c == Closed && (s == Closed || s == Listen) && m.started
 }
 
-// SendQ returns the payload bytes the endpoint with role r has sent that
-// its peer has not acknowledged, as far as the capture shows.
+// SendQ returns what the Linux kernel would show as Send-Q for the
+// endpoint with role r: the sequence space it has sent that its peer has
+// not acknowledged, as far as the capture shows, with SYN and FIN counting
+// one each. A passive open in SYN_RECEIVED is a request socket, which the
+// kernel shows with 0; so is an endpoint that is not a socket.
 func (m *Machine) SendQ(r Role) uint32 {
 	e, p := &m.ep[r], &m.ep[r.Peer()]
-	if !e.hasSeq || !p.HasAck {
+	if !e.hasSeq || !e.State.Socket() || (e.State == SynReceived && e.Passive) {
 		return 0
 	}
-	una := p.Ack
-	if e.HasISN && una.LessThan(e.ISN.Add(1)) {
-		una = e.ISN.Add(1)
+	una := e.Base
+	if e.HasISN {
+		una = e.ISN
 	}
-	if d := e.dataNxt.Sub(una); d > 0 {
+	if p.HasAck {
+		// Acknowledgments proven lost never moved SND.UNA.
+		ack := p.Ack
+		if p.ackOfFINLost && e.HasFIN && e.FIN.LessThan(ack) {
+			ack = e.FIN
+		}
+		if p.ackOfSYNLost && e.HasISN && e.ISN.LessThan(ack) {
+			ack = e.ISN
+		}
+		una = una.Max(ack)
+	}
+	if d := e.SndNxt.Sub(una); d > 0 {
 		return uint32(d)
 	}
 	return 0

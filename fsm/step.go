@@ -140,7 +140,6 @@ func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Repo
 				m.answered = true
 			}
 			m.apply(from, evSendSYNACK, true, CauseSentSYNACK)
-			a.synConfirmed = true
 		default:
 			a.sentSYN = true
 			if a.State.Synchronized() {
@@ -321,6 +320,9 @@ func (m *Machine) apply(r Role, ev event, certain bool, c Cause) {
 		for _, inferred := range ev.confirms() {
 			if i := e.find(inferred); i >= 0 {
 				e.log[i].certain = true
+				if h := e.log[i].hist; h >= 0 {
+					m.hist[h].Certain = true // later segments proved it
+				}
 			}
 		}
 	}
@@ -362,7 +364,12 @@ func (m *Machine) revoke(r Role, ev event, c Cause) bool {
 	e.n--
 	to, since := e.replay()
 	if to != e.State {
-		m.record(r, e.State, to, c, false, true)
+		// The state it returns to is as certain as the events that remain.
+		certain := true
+		for j := range e.n {
+			certain = certain && e.log[j].certain
+		}
+		m.record(r, e.State, to, c, certain, true)
 		e.State = to
 		if to == TimeWait {
 			e.TimeWaitSince = time.Unix(0, since)

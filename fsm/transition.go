@@ -151,9 +151,10 @@ type Transition struct {
 	From   State
 	To     State
 	Cause  Cause
-	// Certain is true when the endpoint's own segment (or the clock) proves
-	// the transition; false when it is inferred from a segment the endpoint
-	// was sent and may not have received.
+	// Certain is true when the endpoint's own segments (or the clock) prove
+	// the transition: the segment that caused it, or later ones (an ACK of
+	// the FIN proves the FIN arrived). False while it is only inferred from
+	// a segment the endpoint was sent and may not have received.
 	Certain bool
 	// Revision is true when this transition undoes earlier inferred ones:
 	// later packets proved a segment never arrived.
