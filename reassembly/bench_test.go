@@ -1,0 +1,89 @@
+package reassembly
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tcpstate/tcpstate/capture"
+)
+
+// frame serializes one Ethernet/IPv4/TCP frame.
+func frame(tb testing.TB, src, dst netip.AddrPort, flags string, seq, ack uint32, n int) []byte {
+	tb.Helper()
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP,
+		SrcIP: net.IP(src.Addr().AsSlice()), DstIP: net.IP(dst.Addr().AsSlice())}
+	tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
+		Seq: seq, Ack: ack, Window: 502}
+	for _, c := range flags {
+		switch c {
+		case 'S':
+			tcp.SYN = true
+		case 'A':
+			tcp.ACK = true
+		case 'P':
+			tcp.PSH = true
+		}
+	}
+	tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindNop},
+		{OptionType: layers.TCPOptionKindTimestamps, OptionLength: 10, OptionData: make([]byte, 8)}}
+	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+		tb.Fatal(err)
+	}
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
+	buf := gopacket.NewSerializeBuffer()
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		eth, ip, tcp, gopacket.Payload(make([]byte, n)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkDecodeAndTrack measures the per-packet cost of the offline
+// path after reading: decode a frame, find its connection, step both
+// state machines and count it, over 1000 established connections sending
+// data and ACKs. It must report 0 allocs/op.
+func BenchmarkDecodeAndTrack(b *testing.B) {
+	const conns = 1000
+	t := NewTable(Config{})
+	var (
+		dec capture.Decoder
+		s   capture.Segment
+		pkt uint64
+	)
+	now := t0
+	feed := func(data []byte) {
+		pkt++
+		now = now.Add(time.Microsecond)
+		if dec.Decode(layers.LinkTypeEthernet, data, &s) != capture.ClassTCP {
+			b.Fatal("frame did not decode as TCP")
+		}
+		t.Add(&s, now, pkt)
+	}
+	type flow struct {
+		data, ack []byte
+	}
+	flows := make([]flow, conns)
+	for i := range flows {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 250)}), uint16(30000+i))
+		feed(frame(b, c, srv, "S", 1000, 0, 0))
+		feed(frame(b, srv, c, "SA", 5000, 1001, 0))
+		feed(frame(b, c, srv, "A", 1001, 5001, 0))
+		flows[i] = flow{frame(b, c, srv, "PA", 1001, 5001, 500), frame(b, srv, c, "A", 5001, 1501, 0)}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := &flows[i%conns]
+		if i&1 == 0 {
+			feed(f.data)
+		} else {
+			feed(f.ack)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+)
+
+// RoleReason says how the table decided which end is the client.
+type RoleReason uint8
+
+const (
+	RoleBySYN    RoleReason = iota // the client sent the first SYN
+	RoleBySYNACK                   // the SYN was not seen; the server sent the SYN-ACK
+	RoleByPort                     // no handshake seen: the well-known or lower port is taken as the server (a guess)
+)
+
+func (r RoleReason) String() string {
+	switch r {
+	case RoleBySYN:
+		return "first SYN"
+	case RoleBySYNACK:
+		return "SYN-ACK sender is the server"
+	}
+	return "guessed: lower port is the server"
+}
+
+// Guessed reports whether the roles were guessed without a SYN or SYN-ACK.
+func (r RoleReason) Guessed() bool { return r == RoleByPort }
+
+// Dir counts one direction of a connection.
+type Dir struct {
+	Packets         uint64
+	Bytes           uint64 // TCP payload bytes
+	IPBytes         uint64 // IP packet bytes, headers included
+	Retransmissions uint64
+	KeepAlives      uint64
+}
+
+// Conn is one connection: one use of a 4-tuple from its first segment to
+// its end.
+type Conn struct {
+	ID             uint64 // 1-based, in the order connections were first seen
+	Client, Server netip.AddrPort
+	Roles          RoleReason
+	First, Last    time.Time
+	FirstPacket    uint64
+	// Dir counts segments by sender: Dir[fsm.Client] is client to server.
+	Dir       [2]Dir
+	Anomalies fsm.Anomaly
+	Machine   fsm.Machine
+
+	key        Key
+	class      class
+	prev, next *Conn
+	listened   bool
+	timedOut   bool // its handshake was given up
+	evicted    bool // it was evicted idle
+	replaced   bool // a new connection took its 4-tuple
+}
+
+// IPv6 reports whether the connection is over IPv6.
+func (c *Conn) IPv6() bool { return c.Client.Addr().Is6() && !c.Client.Addr().Is4In6() }
+
+// Evicted reports whether the connection left the table idle, its state
+// unknown after that.
+func (c *Conn) Evicted() bool { return c.evicted }
+
+// Ending says in words how the connection ended, or that it had not.
+func (c *Conn) Ending() string {
+	m := &c.Machine
+	if m.Refused() {
+		return "refused"
+	}
+	var firstFIN, firstRST *fsm.Transition
+	for i, tr := range m.History() {
+		if tr.Revised || tr.Revision {
+			continue
+		}
+		if tr.Cause == fsm.CauseSentFIN && firstFIN == nil {
+			firstFIN = &m.History()[i]
+		}
+		if tr.Cause == fsm.CauseSentRST && firstRST == nil {
+			firstRST = &m.History()[i]
+		}
+	}
+	cs, ss := m.State(fsm.Client), m.State(fsm.Server)
+	switch {
+	case firstRST != nil:
+		return "reset by " + firstRST.Role.String()
+	case c.timedOut:
+		for _, tr := range m.History() {
+			if tr.Cause == fsm.CauseHandshakeTimeout {
+				return "timed out in " + tr.From.String()
+			}
+		}
+		return "timed out"
+	case c.replaced && firstFIN == nil:
+		return "replaced by a new connection"
+	case firstFIN != nil:
+		done := (cs == fsm.Closed || cs == fsm.TimeWait) && (ss == fsm.Closed || ss == fsm.TimeWait)
+		if done || c.replaced {
+			return "closed by " + firstFIN.Role.String()
+		}
+		if c.evicted {
+			return "evicted idle while closing"
+		}
+		return "closing, " + firstFIN.Role.String() + " closed first"
+	case c.evicted:
+		return "evicted idle"
+	case cs == fsm.SynSent || ss == fsm.SynReceived:
+		return "handshake incomplete"
+	case cs == fsm.Closed && (ss == fsm.Closed || ss == fsm.Listen):
+		return "closed"
+	}
+	return "still open"
+}
+
+// class is the timer a connection waits for.
+type class uint8
+
+const (
+	classIdle      class = iota // evicted after IdleTimeout
+	classHandshake              // given up after HandshakeTimeout
+	classTimeWait               // an endpoint in TIME_WAIT: closes after 2·MSL
+	classDone                   // both ends closed: leaves after 2·MSL of late segments
+	numClasses
+)
+
+func classOf(m *fsm.Machine) class {
+	cs, ss := m.State(fsm.Client), m.State(fsm.Server)
+	switch {
+	case cs == fsm.TimeWait || ss == fsm.TimeWait:
+		return classTimeWait
+	case m.Finished():
+		return classDone
+	case cs.Handshake() || ss.Handshake():
+		return classHandshake
+	}
+	return classIdle
+}
+
+// list is an intrusive doubly linked list of connections, oldest first.
+type list struct{ head, tail *Conn }
+
+func (l *list) push(c *Conn) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+}
+
+func (l *list) unlink(c *Conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if l.head == c {
+		l.head = c.next
+	} else {
+		return // not in this list
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}

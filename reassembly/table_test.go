@@ -1,0 +1,229 @@
+package reassembly
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tcpstate/tcpstate/capture"
+	"github.com/tcpstate/tcpstate/fsm"
+)
+
+var (
+	cli = netip.MustParseAddrPort("192.0.2.1:40000")
+	srv = netip.MustParseAddrPort("198.51.100.7:80")
+	t0  = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+)
+
+// seg makes a segment; flags use the letters S A F R P.
+func seg(src, dst netip.AddrPort, flags string, seq, ack uint32, n int) *capture.Segment {
+	var f uint8
+	for _, c := range flags {
+		switch c {
+		case 'S':
+			f |= capture.FlagSYN
+		case 'A':
+			f |= capture.FlagACK
+		case 'F':
+			f |= capture.FlagFIN
+		case 'R':
+			f |= capture.FlagRST
+		case 'P':
+			f |= capture.FlagPSH
+		}
+	}
+	return &capture.Segment{Src: src, Dst: dst, Flags: f, Seq: seq, Ack: ack, PayloadLen: n, IPLen: 52 + n, Window: 500}
+}
+
+// feeder adds segments to a table with increasing packet numbers and times.
+type feeder struct {
+	t   *Table
+	now time.Time
+	pkt uint64
+}
+
+func (f *feeder) add(s *capture.Segment, after time.Duration) *Conn {
+	f.now = f.now.Add(after)
+	f.pkt++
+	c, _ := f.t.Add(s, f.now, f.pkt)
+	return c
+}
+
+func newFeeder(cfg Config) (*feeder, *[]*Conn) {
+	var done []*Conn
+	cfg.Finished = func(c *Conn) { done = append(done, c) }
+	return &feeder{t: NewTable(cfg), now: t0}, &done
+}
+
+// handshakeAndClose runs a full connection, client closing first.
+func handshakeAndClose(f *feeder, isn uint32) *Conn {
+	ms := time.Millisecond
+	c := f.add(seg(cli, srv, "S", isn, 0, 0), ms)
+	f.add(seg(srv, cli, "SA", 7000, isn+1, 0), ms)
+	f.add(seg(cli, srv, "A", isn+1, 7001, 0), ms)
+	f.add(seg(cli, srv, "PA", isn+1, 7001, 100), ms)
+	f.add(seg(srv, cli, "PA", 7001, isn+101, 300), ms)
+	f.add(seg(cli, srv, "FA", isn+101, 7301, 0), ms)
+	f.add(seg(srv, cli, "FA", 7301, isn+102, 0), ms)
+	f.add(seg(cli, srv, "A", isn+102, 7302, 0), ms)
+	return c
+}
+
+func TestKeyIsCanonical(t *testing.T) {
+	if KeyOf(cli, srv) != KeyOf(srv, cli) {
+		t.Fatal("key depends on direction")
+	}
+	v6a, v6b := netip.MustParseAddrPort("[2001:db8::1]:5"), netip.MustParseAddrPort("[2001:db8::1]:6")
+	if KeyOf(v6a, v6b) != KeyOf(v6b, v6a) || KeyOf(v6a, v6b).Lo != v6a {
+		t.Fatal("IPv6 key not canonical by port")
+	}
+}
+
+func TestConnectionLifecycle(t *testing.T) {
+	f, done := newFeeder(Config{})
+	c := handshakeAndClose(f, 1000)
+	if c.Client != cli || c.Server != srv || c.Roles != RoleBySYN {
+		t.Fatalf("roles: client %v server %v by %v", c.Client, c.Server, c.Roles)
+	}
+	if got := c.Dir[fsm.Client]; got.Packets != 5 || got.Bytes != 100 {
+		t.Errorf("client direction %+v", got)
+	}
+	if got := c.Dir[fsm.Server]; got.Packets != 3 || got.Bytes != 300 {
+		t.Errorf("server direction %+v", got)
+	}
+	if c.Machine.State(fsm.Client) != fsm.TimeWait || c.Machine.State(fsm.Server) != fsm.Closed {
+		t.Fatalf("states %s/%s", c.Machine.State(fsm.Client), c.Machine.State(fsm.Server))
+	}
+	if ls := f.t.Listeners(); len(ls) != 1 || ls[0].Addr != srv || ls[0].Answered != 1 {
+		t.Fatalf("listeners %+v", ls)
+	}
+	// 61 s later TIME_WAIT is over; 2·MSL after that the connection leaves.
+	f.t.Advance(f.now.Add(61 * time.Second))
+	if c.Machine.State(fsm.Client) != fsm.Closed {
+		t.Fatalf("client %s after TIME_WAIT", c.Machine.State(fsm.Client))
+	}
+	f.t.Advance(f.now.Add(125 * time.Second))
+	if len(*done) != 1 || (*done)[0] != c || f.t.Stats().Live != 0 {
+		t.Fatalf("finished %d, live %d", len(*done), f.t.Stats().Live)
+	}
+	if got := c.Ending(); got != "closed by client" {
+		t.Errorf("ending %q", got)
+	}
+}
+
+func TestPortReuseStartsNewConnection(t *testing.T) {
+	f, done := newFeeder(Config{})
+	first := handshakeAndClose(f, 1000)
+	f.now = f.now.Add(5 * time.Second) // still TIME_WAIT
+	second := handshakeAndClose(f, 5000)
+	if first == second || second.ID != 2 {
+		t.Fatalf("SYN after TIME_WAIT did not start a new connection (ids %d, %d)", first.ID, second.ID)
+	}
+	if len(*done) != 1 || (*done)[0] != first {
+		t.Fatalf("first connection not finished on reuse: %d finished", len(*done))
+	}
+	if first.Machine.State(fsm.Client) != fsm.Closed {
+		t.Errorf("first connection's client %s, want CLOSED after reuse", first.Machine.State(fsm.Client))
+	}
+	last := first.Machine.History()[len(first.Machine.History())-1]
+	if last.Cause != fsm.CausePortReuse {
+		t.Errorf("last transition of the reused connection: %v", last.Cause)
+	}
+	if f.t.Stats().PortReuses != 1 {
+		t.Errorf("port reuses %d", f.t.Stats().PortReuses)
+	}
+}
+
+func TestRetransmittedSYNIsSameConnection(t *testing.T) {
+	f, _ := newFeeder(Config{})
+	a := f.add(seg(cli, srv, "S", 1000, 0, 0), 0)
+	b := f.add(seg(cli, srv, "S", 1000, 0, 0), time.Second)
+	if a != b {
+		t.Fatal("retransmitted SYN started a new connection")
+	}
+	if b.Dir[fsm.Client].Retransmissions != 1 {
+		t.Errorf("retransmissions %d", b.Dir[fsm.Client].Retransmissions)
+	}
+	// A SYN with another ISN while the first is unanswered: a new attempt.
+	c := f.add(seg(cli, srv, "S", 9000, 0, 0), time.Second)
+	if c == a {
+		t.Fatal("SYN with a new ISN joined the unanswered attempt")
+	}
+}
+
+func TestRolesWithoutSYN(t *testing.T) {
+	f, _ := newFeeder(Config{})
+	c := f.add(seg(srv, cli, "SA", 7000, 1001, 0), 0)
+	if c.Client != cli || c.Roles != RoleBySYNACK || c.Roles.Guessed() {
+		t.Fatalf("SYN-ACK first: client %v by %v", c.Client, c.Roles)
+	}
+	hi := netip.MustParseAddrPort("192.0.2.9:50000")
+	lo := netip.MustParseAddrPort("192.0.2.8:8080")
+	c = f.add(seg(lo, hi, "PA", 1, 1, 10), 0)
+	if c.Server != lo || !c.Roles.Guessed() {
+		t.Fatalf("mid-stream: server %v guessed %v", c.Server, c.Roles.Guessed())
+	}
+	wk := netip.MustParseAddrPort("192.0.2.8:443")
+	c = f.add(seg(netip.MustParseAddrPort("192.0.2.9:100"), wk, "A", 1, 1, 0), 0)
+	if c.Server != netip.MustParseAddrPort("192.0.2.9:100") {
+		t.Fatalf("lower port should be the server when both are well known: server %v", c.Server)
+	}
+}
+
+func TestHandshakeTimeoutAndIdleEviction(t *testing.T) {
+	f, done := newFeeder(Config{HandshakeTimeout: time.Minute, IdleTimeout: 10 * time.Minute})
+	half := f.add(seg(cli, srv, "S", 1000, 0, 0), 0)
+	other := netip.MustParseAddrPort("192.0.2.2:40001")
+	idle := f.add(seg(other, srv, "S", 1, 0, 0), 0)
+	f.add(seg(srv, other, "SA", 50, 2, 0), time.Millisecond)
+	f.add(seg(other, srv, "A", 2, 51, 0), time.Millisecond)
+	f.t.Advance(f.now.Add(61 * time.Second))
+	if half.Machine.State(fsm.Client) != fsm.Closed || half.Ending() != "timed out in SYN_SENT" {
+		t.Fatalf("half-open: %s, %q", half.Machine.State(fsm.Client), half.Ending())
+	}
+	if idle.Machine.State(fsm.Client) != fsm.Established {
+		t.Fatalf("established connection touched by the handshake timeout")
+	}
+	f.t.Advance(f.now.Add(11 * time.Minute))
+	if !idle.Evicted() || idle.Ending() != "evicted idle" {
+		t.Fatalf("idle: evicted %v, %q", idle.Evicted(), idle.Ending())
+	}
+	if st := f.t.Stats(); st.TimedOut != 1 || st.Evicted != 1 || st.Live != 0 || len(*done) != 2 {
+		t.Fatalf("stats %+v, finished %d", st, len(*done))
+	}
+}
+
+func TestRefusedAndReset(t *testing.T) {
+	f, _ := newFeeder(Config{})
+	c := f.add(seg(cli, srv, "S", 1000, 0, 0), 0)
+	f.add(seg(srv, cli, "RA", 0, 1001, 0), time.Millisecond)
+	if c.Ending() != "refused" || len(f.t.Listeners()) != 0 {
+		t.Fatalf("refused: %q, listeners %d", c.Ending(), len(f.t.Listeners()))
+	}
+	other := netip.MustParseAddrPort("192.0.2.2:40001")
+	c = f.add(seg(other, srv, "S", 1, 0, 0), time.Second)
+	f.add(seg(srv, other, "SA", 50, 2, 0), time.Millisecond)
+	f.add(seg(other, srv, "A", 2, 51, 0), time.Millisecond)
+	f.add(seg(srv, other, "RA", 51, 2, 0), time.Millisecond)
+	if c.Ending() != "reset by server" {
+		t.Fatalf("reset: %q", c.Ending())
+	}
+}
+
+func TestSteadyStateAllocatesNothing(t *testing.T) {
+	f, _ := newFeeder(Config{})
+	f.add(seg(cli, srv, "S", 1000, 0, 0), 0)
+	f.add(seg(srv, cli, "SA", 7000, 1001, 0), time.Millisecond)
+	f.add(seg(cli, srv, "A", 1001, 7001, 0), time.Millisecond)
+	seq, ack := uint32(1001), uint32(7001)
+	d, a := seg(cli, srv, "PA", seq, ack, 100), seg(srv, cli, "A", ack, seq, 0)
+	allocs := testing.AllocsPerRun(1000, func() {
+		d.Seq += 100
+		a.Ack = d.Seq + 100
+		f.add(d, time.Microsecond)
+		f.add(a, time.Microsecond)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per data segment and ACK", allocs)
+	}
+}
