@@ -1,0 +1,245 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/tcpstate/tcpstate/capture"
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// errBrokenPipe ends a command whose reader went away (tcpstate ... | head).
+var errBrokenPipe = errors.New("broken pipe")
+
+// damagedError is a capture that broke off: what came before was analysed.
+type damagedError struct{ err error }
+
+func (d *damagedError) Error() string { return d.err.Error() + " (results above are up to the damage)" }
+func (d *damagedError) Unwrap() error { return d.err }
+
+// analysis is what reading a whole capture produced.
+type analysis struct {
+	table *reassembly.Table
+	// conns holds every connection, finished or not, oldest first.
+	conns    []*reassembly.Conn
+	packets  uint64
+	classes  [capture.NumClasses]uint64
+	first    time.Time
+	last     time.Time
+	snapshot *snapshot // the table at --at, when asked for
+	err      error     // a damaged capture, after which nothing was read
+}
+
+// snapshot remembers what only the moment itself knows: Send-Q.
+type snapshot struct {
+	at    time.Time
+	sendQ map[uint64][2]uint32
+}
+
+// analyzeOptions are what a command wants from the analysis.
+type analyzeOptions struct {
+	at      *timeSpec // take a snapshot at this moment
+	stepped func(c *reassembly.Conn, n int)
+}
+
+// analyze reads the capture named by opts and runs every TCP segment
+// through the connection table.
+func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error) {
+	src, err := capture.Open(o.files, capture.OpenOptions{Stdin: st.stdin})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	a := &analysis{}
+	var finished []*reassembly.Conn
+	a.table = reassembly.NewTable(reassembly.Config{
+		FSM:              fsm.Config{MSL: o.timeWait / 2},
+		IdleTimeout:      o.idleTimeout,
+		HandshakeTimeout: o.handshakeTimeout,
+		Finished:         func(c *reassembly.Conn) { finished = append(finished, c) },
+	})
+	prog := newProgress(st.stderr, o.quiet, src)
+	var (
+		pkt capture.Packet
+		seg capture.Segment
+		dec capture.Decoder
+	)
+	var at time.Time
+	for {
+		err := src.Next(&pkt)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			a.err = &damagedError{err}
+			break
+		}
+		a.packets++
+		if a.packets == 1 {
+			a.first = pkt.Time
+			if ao.at != nil {
+				at = ao.at.resolve(a.first)
+			}
+		}
+		if pkt.Time.After(a.last) {
+			a.last = pkt.Time
+		}
+		if ao.at != nil && a.snapshot == nil && pkt.Time.After(at) {
+			a.snapshot = takeSnapshot(a.table, at)
+		}
+		cl := dec.Decode(pkt.LinkType, pkt.Data, &seg)
+		a.classes[cl]++
+		if cl == capture.ClassTCP {
+			c, rep := a.table.Add(&seg, pkt.Time, pkt.Num)
+			if ao.stepped != nil {
+				ao.stepped(c, rep.Transitions)
+			}
+		}
+		if a.packets&1023 == 0 {
+			prog.update(a.packets)
+		}
+	}
+	prog.done()
+	if ao.at != nil && a.snapshot == nil {
+		if a.packets == 0 {
+			at = time.Time{}
+		}
+		a.snapshot = takeSnapshot(a.table, at)
+	}
+	a.table.Advance(a.last)
+	live := a.table.Conns()
+	for _, c := range live {
+		c.Machine.Advance(a.last) // timers the table's coarse lists have not reached yet
+	}
+	a.conns = append(finished, live...)
+	sortConns(a.conns)
+	return a, nil
+}
+
+func takeSnapshot(t *reassembly.Table, at time.Time) *snapshot {
+	t.Advance(at)
+	s := &snapshot{at: at, sendQ: make(map[uint64][2]uint32)}
+	for _, c := range t.Conns() {
+		s.sendQ[c.ID] = [2]uint32{c.Machine.SendQ(fsm.Client), c.Machine.SendQ(fsm.Server)}
+	}
+	return s
+}
+
+// sortConns puts connections in the order they began: they finish out of
+// order.
+func sortConns(cs []*reassembly.Conn) {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+}
+
+// summary writes the closing summary line to w.
+func (a *analysis) summary(w io.Writer) {
+	st := a.table.Stats()
+	open := 0
+	for _, c := range a.conns {
+		if !c.Machine.Finished() && !c.Evicted() {
+			open++
+		}
+	}
+	fmt.Fprintf(w, "tcpstate: %s, %s, %s (%d not closed at the end)",
+		plural(a.packets, "packet"), plural(a.classes[capture.ClassTCP], "TCP segment"), plural(uint64(len(a.conns)), "connection"), open)
+	var skipped []string
+	for cl := capture.Class(0); cl < capture.NumClasses; cl++ {
+		if cl != capture.ClassTCP && a.classes[cl] > 0 {
+			skipped = append(skipped, fmt.Sprintf("%d %s", a.classes[cl], cl))
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "; skipped %s", strings.Join(skipped, ", "))
+	}
+	if st.Evicted > 0 {
+		fmt.Fprintf(w, "; %d evicted idle", st.Evicted)
+	}
+	fmt.Fprintln(w)
+}
+
+// writeErr maps a failed write to standard output: a closed pipe ends the
+// program quietly.
+func writeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		return errBrokenPipe
+	}
+	return fmt.Errorf("writing output: %w", err)
+}
+
+// progress draws a status line on a terminal while a capture is read.
+type progress struct {
+	w       io.Writer
+	on      bool
+	src     capture.Source
+	start   time.Time
+	next    time.Time
+	drawn   bool
+	packets uint64
+}
+
+func newProgress(w io.Writer, quiet bool, src capture.Source) *progress {
+	p := &progress{w: w, src: src, start: time.Now()}
+	if f, ok := w.(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
+		p.on = true
+		p.next = p.start.Add(300 * time.Millisecond)
+	}
+	return p
+}
+
+func (p *progress) update(packets uint64) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if now.Before(p.next) {
+		return
+	}
+	p.next = now.Add(250 * time.Millisecond)
+	pr := p.src.Progress()
+	rate := float64(packets) / now.Sub(p.start).Seconds()
+	line := fmt.Sprintf("reading: %s", size(pr.Bytes))
+	if pr.Total > 0 {
+		line += fmt.Sprintf(" of %s (%.0f%%)", size(pr.Total), 100*float64(pr.Bytes)/float64(pr.Total))
+	}
+	line += fmt.Sprintf(", %d packets, %.0f packets/s", packets, rate)
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
+	p.drawn = true
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// plural formats a count with its noun: "1 packet", "2 packets".
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sample(name string) string { return filepath.Join("..", "..", "pcaps", name) }
+
+// TestErrors checks that bad input gives one clear line on stderr, nothing
+// on stdout and the documented exit code.
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(text, []byte("<!DOCTYPE html>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.pcap")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string // in the one line on stderr
+	}{
+		{[]string{"netstat"}, exitError, "no capture given: use -r FILE"},
+		{[]string{"conns", "-r", filepath.Join(dir, "missing.pcap")}, exitError, `open "` + filepath.Join(dir, "missing.pcap") + `"`},
+		{[]string{"netstat", "-r", dir}, exitError, "is a directory"},
+		{[]string{"netstat", "-r", text}, exitError, "not a pcap or pcapng file"},
+		{[]string{"netstat", "-r", empty}, exitError, "empty"},
+		{[]string{"netstat", "-r", "-", "-r", "-"}, exitError, "standard input (-r -) can be read only once"},
+		{[]string{"netstat", "-r", sample("refused.pcap"), "--color=sometimes"}, exitError, "--color must be auto, always or never"},
+		{[]string{"netstat", "-r", sample("refused.pcap"), "--at", "yesterday"}, exitError, `--at "yesterday"`},
+		{[]string{"netstat", "-r", sample("refused.pcap"), "--bogus"}, exitError, "unknown flag: --bogus (see 'tcpstate netstat --help')"},
+		{[]string{"netstat", "extra"}, exitError, `unknown command "extra"`},
+		{[]string{"frobnicate"}, exitError, `unknown command "frobnicate"`},
+	}
+	for _, tt := range tests {
+		out, errOut, code := runCLI(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", tt.args, code, tt.code, errOut)
+		}
+		if out != "" {
+			t.Errorf("%v: wrote to stdout: %q", tt.args, out)
+		}
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "tcpstate: ") || !strings.Contains(lines[0], tt.want) {
+			t.Errorf("%v: stderr %q, want one line starting \"tcpstate: \" containing %q", tt.args, errOut, tt.want)
+		}
+	}
+}
+
+// TestDamagedCapture checks that a capture cut mid-record still yields what
+// came before the damage, with exit code 2.
+func TestDamagedCapture(t *testing.T) {
+	data, err := os.ReadFile(sample("handshake-close.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:len(data)-10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "conns", "-r", cut, "--json")
+	if code != exitDamaged {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitDamaged, errOut)
+	}
+	var row connRow
+	if err := json.Unmarshal([]byte(out), &row); err != nil {
+		t.Fatalf("no connection printed before the damage: %v (%q)", err, out)
+	}
+	if row.C2S.Packets+row.S2C.Packets != 9 {
+		t.Errorf("%d packets analysed before the damage, want 9", row.C2S.Packets+row.S2C.Packets)
+	}
+	if !strings.Contains(errOut, `"`+cut+`"`) || !strings.Contains(errOut, "packet 10") {
+		t.Errorf("error does not name the file and packet: %q", errOut)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	data, err := os.ReadFile(sample("handshake-close.pcap.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"netstat", "-q", "-r", "-"}, bytes.NewReader(data), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	file, _, _ := runCLI(t, "netstat", "-q", "-r", sample("handshake-close.pcap"))
+	if out.String() != file {
+		t.Errorf("gzipped stdin gives\n%s\nthe file gives\n%s", out.String(), file)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("-q still wrote %q", errOut.String())
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	out, _, code := runCLI(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "tcpstate ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	for _, cmd := range []string{"netstat", "conns"} {
+		out, _, code := runCLI(t, cmd, "--help")
+		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "tcpstate "+cmd+" -r") {
+			t.Errorf("%s --help: exit %d, no examples:\n%s", cmd, code, out)
+		}
+	}
+	out, _, _ = runCLI(t, "netstat", "--help")
+	if !strings.Contains(out, "Recv-Q") || !strings.Contains(out, "always 0") {
+		t.Error("netstat --help does not say that Recv-Q cannot be known")
+	}
+}
+
+func TestColor(t *testing.T) {
+	plain, _, _ := runCLI(t, "netstat", "-q", "-r", sample("half-close.pcap"), "--color=never")
+	colored, _, _ := runCLI(t, "netstat", "-q", "-r", sample("half-close.pcap"), "--color=always")
+	auto, _, _ := runCLI(t, "netstat", "-q", "-r", sample("half-close.pcap"))
+	if strings.Contains(plain, "\x1b[") || strings.Contains(auto, "\x1b[") {
+		t.Error("escape codes without --color=always (stdout is not a terminal)")
+	}
+	if !strings.Contains(colored, "\x1b[") {
+		t.Error("--color=always wrote no escape codes")
+	}
+	if stripANSI(colored) != plain {
+		t.Errorf("colour changed the text:\n%s\nvs\n%s", stripANSI(colored), plain)
+	}
+}
+
+func stripANSI(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b {
+			for i < len(s) && s[i] != 'm' {
+				i++
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func TestColorEnabled(t *testing.T) {
+	var buf bytes.Buffer
+	if colorEnabled("auto", &buf) || !colorEnabled("always", &buf) || colorEnabled("never", &buf) {
+		t.Error("--color modes on a buffer")
+	}
+	t.Setenv("NO_COLOR", "1")
+	if colorEnabled("auto", os.Stdout) {
+		t.Error("NO_COLOR ignored")
+	}
+}
+
+// TestNetstatAt checks --at against a capture whose states are documented
+// packet by packet (pcaps/README-crafted.md, simultaneous-close.pcap).
+func TestNetstatAt(t *testing.T) {
+	states := func(at string) string {
+		out, errOut, code := runCLI(t, "netstat", "-q", "--json", "-r", sample("simultaneous-close.pcap"), "--at", at)
+		if code != 0 {
+			t.Fatalf("--at %s: %s", at, errOut)
+		}
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r socketRow
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.Role+"="+r.State)
+		}
+		return strings.Join(got, " ")
+	}
+	if got, want := states("0s"), "client=SYN_SENT server=SYN_RECEIVED"; got != want {
+		t.Errorf("--at 0s: %s, want %s", got, want)
+	}
+	if got, want := states("59.96ms"), "listener=LISTEN client=TIME_WAIT server=TIME_WAIT"; got != want {
+		t.Errorf("--at 59.96ms: %s, want %s", got, want)
+	}
+	// Past the end of the capture the clock still runs: TIME_WAIT is over.
+	if got, want := states("1h"), "listener=LISTEN"; got != want {
+		t.Errorf("--at 1h: %s, want %s", got, want)
+	}
+	if got, want := states("2026-01-15T10:00:00.010Z"), "listener=LISTEN client=ESTABLISHED server=ESTABLISHED"; got != want {
+		t.Errorf("--at 10ms as a time: %s, want %s", got, want)
+	}
+}

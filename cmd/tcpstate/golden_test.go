@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in pcaps/golden from the current output")
+
+// samples returns the sample captures in pcaps/.
+func samples(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "pcaps", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no sample captures in pcaps/")
+	}
+	return files
+}
+
+// runCLI runs the command line in-process and returns stdout, stderr and
+// the exit code.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// golden compares got with the golden file name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "pcaps", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/tcpstate -run Golden -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// TestGolden runs every command in text and JSON on every sample capture
+// and compares the output with pcaps/golden.
+func TestGolden(t *testing.T) {
+	commands := []struct {
+		name string
+		args []string
+	}{
+		{"netstat", []string{"netstat"}},
+		{"netstat.json", []string{"netstat", "--json"}},
+		{"conns", []string{"conns"}},
+		{"conns.json", []string{"conns", "--json"}},
+	}
+	for _, file := range samples(t) {
+		base := filepath.Base(file)
+		t.Run(base, func(t *testing.T) {
+			for _, c := range commands {
+				args := append(append([]string{}, c.args...), "-r", file, "--color=never")
+				out, errOut, code := runCLI(t, args...)
+				if code != exitOK {
+					t.Fatalf("%v: exit %d: %s", args, code, errOut)
+				}
+				golden(t, base+"."+c.name+".txt", out)
+				if c.name == "conns" {
+					golden(t, base+".summary.txt", errOut)
+				}
+			}
+		})
+	}
+}

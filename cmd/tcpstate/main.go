@@ -1,0 +1,45 @@
+// Command tcpstate reconstructs, from a packet capture, the RFC 9293 state
+// of both endpoints of every TCP connection, and shows them as a netstat
+// socket table, as a connection table, or as JSON.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// A closed pipe (tcpstate ... | head) ends the program quietly.
+	signal.Ignore(syscall.SIGPIPE)
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1 // bad usage, or a capture that could not be opened
+	exitDamaged = 2 // a capture was damaged: results up to the damage were printed
+)
+
+// run executes the command line args and returns the process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errBrokenPipe):
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "tcpstate: %v\n", err)
+	var d *damagedError
+	if errors.As(err, &d) {
+		return exitDamaged
+	}
+	return exitError
+}

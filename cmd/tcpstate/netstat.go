@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tcpstate/tcpstate/fsm"
+)
+
+type netstatOptions struct {
+	sourceOptions
+	at string
+}
+
+func newNetstatCmd(st *streams) *cobra.Command {
+	o := &netstatOptions{}
+	cmd := &cobra.Command{
+		Use:   "netstat -r FILE [--at TIME]",
+		Short: "The socket table the observed hosts had at the end of the capture (or at --at)",
+		Long: `Print the table "netstat -tan" would have printed on the observed hosts at the
+end of the capture, or at the moment given by --at: one row per endpoint
+socket (two per connection when both ends were observed), and the
+listening sockets inferred from SYNs answered with SYN-ACK. CLOSED sockets
+are absent, as in the kernel's table.
+
+Send-Q is the payload the socket sent that its peer had not acknowledged, as
+far as the capture shows (data still in the sender's buffer and not yet on
+the wire cannot be seen). Recv-Q, the data received but not yet read by the
+application, cannot be known from the wire: it is always 0.
+
+States are the RFC 9293 names. A state caused by a segment the endpoint
+received, rather than sent, is inferred; with --json, "inferred": true marks
+it. Inferences are revised when later packets prove a segment never arrived,
+so a state reported with --at is consistent with the whole capture.`,
+		Example: `  # the sockets at the end of the capture
+  tcpstate netstat -r capture.pcap
+
+  # 2.5 seconds after the first packet, as JSON Lines
+  tcpstate netstat -r capture.pcap --at 2.5s --json
+
+  # at an absolute time (UTC unless a zone is given)
+  tcpstate netstat -r capture.pcapng.gz --at 2026-01-15T10:00:02Z
+
+  # what was stuck in CLOSE_WAIT?
+  tcpstate netstat -r incident.pcap | grep CLOSE_WAIT`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNetstat(o, st)
+		},
+	}
+	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.at, "at", "", "show the table at `TIME`: an offset from the first packet (2.5s, 1m30s) or a time (RFC 3339 or Unix seconds)")
+	return cmd
+}
+
+// socketRow is one line of the netstat table. The JSON names are stable.
+type socketRow struct {
+	Proto    string `json:"proto"`
+	RecvQ    uint32 `json:"recv_q"`
+	SendQ    uint32 `json:"send_q"`
+	Local    string `json:"local"`
+	Remote   string `json:"remote"`
+	State    string `json:"state"`
+	Conn     uint64 `json:"conn,omitempty"`
+	Role     string `json:"role"`
+	Inferred bool   `json:"inferred"`
+
+	state fsm.State
+}
+
+func runNetstat(o *netstatOptions, st *streams) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	var ao analyzeOptions
+	if o.at != "" {
+		ts, err := parseTimeSpec(o.at)
+		if err != nil {
+			return err
+		}
+		ao.at = ts
+	}
+	a, err := analyze(&o.sourceOptions, st, ao)
+	if err != nil {
+		return err
+	}
+	rows := netstatRows(a)
+	w := bufio.NewWriter(st.stdout)
+	if o.json {
+		err = writeJSONLines(w, rows)
+	} else {
+		writeNetstatTable(w, rows, newPalette(colorEnabled(o.color, st.stdout)))
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err := writeErr(err); err != nil {
+		return err
+	}
+	if !o.quiet {
+		a.summary(st.stderr)
+	}
+	return a.err
+}
+
+// netstatRows lists the sockets at the end of the capture, or at the
+// snapshot's moment.
+func netstatRows(a *analysis) []socketRow {
+	at := a.last
+	if a.snapshot != nil {
+		at = a.snapshot.at
+	}
+	var rows []socketRow
+	for _, l := range a.table.Listeners() {
+		if l.Since.After(at) {
+			continue
+		}
+		rows = append(rows, socketRow{
+			Proto: proto(l.Addr.Addr().Is6()), Local: l.Addr.String(), Remote: "*:*",
+			State: fsm.Listen.String(), Role: "listener", state: fsm.Listen,
+		})
+	}
+	for _, c := range a.conns {
+		if c.First.After(at) || (c.Evicted() && c.Last.Before(at)) {
+			continue
+		}
+		for _, r := range []fsm.Role{fsm.Client, fsm.Server} {
+			tr, ok := c.Machine.LastAt(r, at)
+			if !ok || !tr.To.Socket() {
+				continue
+			}
+			local, remote := c.Client, c.Server
+			if r == fsm.Server {
+				local, remote = remote, local
+			}
+			row := socketRow{
+				Proto: proto(c.IPv6()), Local: local.String(), Remote: remote.String(),
+				State: tr.To.String(), Conn: c.ID, Role: r.String(), Inferred: !tr.Certain, state: tr.To,
+			}
+			if a.snapshot != nil {
+				row.SendQ = a.snapshot.sendQ[c.ID][r]
+			} else {
+				row.SendQ = c.Machine.SendQ(r)
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func proto(v6 bool) string {
+	if v6 {
+		return "tcp6"
+	}
+	return "tcp"
+}
+
+func writeNetstatTable(w io.Writer, rows []socketRow, p *palette) {
+	lw, rw := 23, 23
+	for _, r := range rows {
+		lw, rw = max(lw, len(r.Local)), max(rw, len(r.Remote))
+	}
+	fmt.Fprintln(w, "Active Internet connections (servers and established)")
+	fmt.Fprintln(w, p.header.Sprint(strings.TrimRight(fmt.Sprintf("%-5s %6s %6s %-*s %-*s %s", "Proto", "Recv-Q", "Send-Q", lw, "Local Address", rw, "Foreign Address", "State"), " ")))
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-5s %6d %6d %-*s %-*s %s\n", r.Proto, r.RecvQ, r.SendQ, lw, r.Local, rw, r.Remote, p.State(r.state, 0))
+	}
+}
+
+func writeJSONLines[T any](w io.Writer, rows []T) error {
+	enc := json.NewEncoder(w)
+	for i := range rows {
+		if err := enc.Encode(&rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formatTime prints a capture timestamp in UTC with microseconds.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05.000000")
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3"); without
+// it the module version and VCS revision of the build are used.
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " (" + rev + modified + ")"
+	}
+	return v
+}
+
+// streams are the standard streams a command uses; tests replace them.
+type streams struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	st := &streams{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "tcpstate",
+		Short: "Reconstruct the TCP state of both endpoints of every connection in a capture",
+		Long: `tcpstate reads packet captures (pcap or pcapng, gzip-compressed or not) and
+reconstructs, from the SYN, ACK, FIN and RST flags and the sequence numbers
+of every TCP segment, the RFC 9293 state of both endpoints of every
+connection: LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1,
+FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, CLOSED.
+
+A capture shows what was sent, not what arrived: a transition caused by a
+segment an endpoint sent is certain; one caused by a segment it was sent is
+inferred, and revised when later packets prove the segment never arrived.`,
+		Example: `  tcpstate netstat -r capture.pcap
+  tcpstate netstat -r capture.pcapng.gz --at 2.5s
+  tcpstate conns -r rotated-0.pcap -r rotated-1.pcap --json
+  tcpdump -w - -i eth0 | tcpstate netstat -r -`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("tcpstate {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+	})
+	root.AddCommand(newNetstatCmd(st), newConnsCmd(st))
+	return root
+}
+
+// sourceOptions are the flags every analysing command takes.
+type sourceOptions struct {
+	files            []string
+	timeWait         time.Duration
+	idleTimeout      time.Duration
+	handshakeTimeout time.Duration
+	quiet            bool
+	color            string
+	json             bool
+}
+
+func (o *sourceOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&o.files, "read", "r", nil, "read packets from `FILE` (pcap or pcapng, gzipped or not; - for standard input); repeat for rotated files, merged by time")
+	fs.DurationVar(&o.timeWait, "time-wait", 60*time.Second, "how long TIME_WAIT lasts (2·MSL)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Hour, "forget connections silent for this long")
+	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", 2*time.Minute, "give up on SYN_SENT and SYN_RECEIVED after this long without a segment")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary on standard error")
+	fs.StringVar(&o.color, "color", "auto", "colour the output: auto (when standard output is a terminal and NO_COLOR is unset), always or never")
+	fs.BoolVar(&o.json, "json", false, "write JSON Lines, one object per row")
+}
+
+func (o *sourceOptions) validate() error {
+	if len(o.files) == 0 {
+		return fmt.Errorf("no capture given: use -r FILE (or -r - for standard input)")
+	}
+	stdins := 0
+	for _, f := range o.files {
+		if f == "-" {
+			stdins++
+		}
+	}
+	if stdins > 1 {
+		return fmt.Errorf("standard input (-r -) can be read only once")
+	}
+	switch strings.ToLower(o.color) {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--color must be auto, always or never, not %q", o.color)
+	}
+	if o.timeWait < 0 || o.idleTimeout < 0 || o.handshakeTimeout < 0 {
+		return fmt.Errorf("timeouts cannot be negative")
+	}
+	return nil
+}
