@@ -36,8 +36,12 @@ type Endpoint struct {
 	base    State // the state after every event that can no longer be revised
 	log     [logCap]entry
 	n       int
-	dataNxt Seq  // one past the highest payload byte sent
-	hasSeq  bool // it has sent a segment: SndNxt, dataNxt and Base are valid
+	hasSeq  bool // it has sent a segment: SndNxt and Base are valid
+	// holeStart and holeLen are the last gap in what it sent that the
+	// capture saw: segments filling it are out of order, not retransmitted.
+	holeStart Seq
+	holeLen   uint32
+	rawWindow uint16 // the window field of its last segment
 	// synLost and finLost are set once the capture proves that a copy of
 	// its SYN or FIN was lost: further copies are not assumed delivered.
 	synLost, finLost bool
@@ -50,6 +54,10 @@ type Endpoint struct {
 	synConfirmed, finConfirmed bool
 	scaleOK                    bool // both SYNs offered window scaling
 	sentSYN                    bool // it sent a SYN or SYN-ACK
+	synTracked                 bool // its first SYN was seen: WScale and synEnd are set
+	synEnd                     Seq  // one past its SYN and the data the SYN carried (Fast Open)
+	finAck                     Seq  // the acknowledgment its FIN segment carried; valid iff finAcks
+	finAcks                    bool
 	sentSYNACK                 bool // it sent a SYN-ACK
 	wasOpen                    bool // it has been in a state other than CLOSED and LISTEN
 }

@@ -47,6 +47,17 @@ type Report struct {
 	// KeepAlive is set for a probe one byte behind SND.NXT carrying 0 or 1
 	// byte (RFC 9293 section 3.8.4).
 	KeepAlive bool
+	// OutOfOrder is set for a segment that fills a gap the capture saw in
+	// the sender's sequence space (not counted as a retransmission).
+	OutOfOrder bool
+	// Gap is set when the segment starts beyond everything the sender was
+	// seen sending: the segment before it was not captured.
+	Gap bool
+	// DupAck is set for a pure ACK repeating the sender's last ACK and
+	// window while the peer has data outstanding.
+	DupAck bool
+	// ZeroWindow is set when the sender advertises a zero window.
+	ZeroWindow bool
 	// Transitions counts the transitions the segment caused; they are the
 	// last entries of History.
 	Transitions int
@@ -170,10 +181,20 @@ func (m *Machine) SendQ(r Role) uint32 {
 func (m *Machine) Advance(now time.Time) int {
 	n := len(m.hist)
 	tw := m.cfg.TimeWait()
-	for r := Client; r <= Server; r++ {
+	// The endpoint whose timer runs out first closes first, so that the
+	// history stays in time order.
+	order := [2]Role{Client, Server}
+	if m.ep[Server].TimeWaitSince.Before(m.ep[Client].TimeWaitSince) {
+		order = [2]Role{Server, Client}
+	}
+	for _, r := range order {
 		e := &m.ep[r]
 		if e.State == TimeWait && !now.Before(e.TimeWaitSince.Add(tw)) {
-			m.now, m.pkt = e.TimeWaitSince.Add(tw), 0
+			at := e.TimeWaitSince.Add(tw)
+			if n := len(m.hist); n > 0 && at.Before(m.hist[n-1].Time) {
+				at = m.hist[n-1].Time // a revision restored a TIME_WAIT already over
+			}
+			m.now, m.pkt = at, 0
 			m.apply(r, evTimeWaitExpired, true, CauseTimeWaitExpired)
 		}
 	}

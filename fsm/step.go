@@ -13,16 +13,20 @@ func (m *Machine) Step(from Role, seg *Segment, at time.Time, pkt uint64) Report
 	if !m.started {
 		m.start(from, seg)
 	}
-	if a.State == Closed && a.wasOpen && !seg.Flags.Intersects(SYN|RST) {
-		rep.Anomalies |= SegmentAfterClose
-	}
 	synRetx := seg.Flags.Contains(SYN) && a.HasISN && seg.Seq == a.ISN
 	finRetx := seg.Flags.Contains(FIN) && a.HasFIN && seg.end()-1 == a.FIN
 	m.track(from, seg, &rep)
+	if rep.Retransmission {
+		// Retransmitting after a RST shows the RST never arrived.
+		m.revoke(from, evRecvRST, CauseLostRST)
+	}
 	if seg.Flags.Contains(RST) {
 		m.reset(from, seg, &rep)
 	} else {
 		m.sent(from, seg, synRetx, finRetx, &rep)
+		if a.State == Closed && a.wasOpen && !seg.Flags.Contains(SYN) {
+			rep.Anomalies |= SegmentAfterClose
+		}
 		m.received(from.Peer(), seg)
 	}
 	rep.Transitions = len(m.hist) - n0
@@ -40,7 +44,7 @@ func (m *Machine) start(from Role, seg *Segment) {
 		// The client's SYN was not captured; the SYN-ACK acknowledges it.
 		c := &m.ep[from.Peer()]
 		c.ISN, c.HasISN = seg.Ack-1, true
-		c.Base, c.SndNxt, c.dataNxt, c.hasSeq = c.ISN, seg.Ack, seg.Ack, true
+		c.Base, c.SndNxt, c.hasSeq = c.ISN, seg.Ack, true
 		m.force(from.Peer(), SynSent, CauseSYNImplied)
 	default:
 		// Picked up mid-stream: both sides are assumed ESTABLISHED.
@@ -49,7 +53,7 @@ func (m *Machine) start(from Role, seg *Segment) {
 		m.force(Server, Established, CausePickup)
 		if f.Contains(ACK) {
 			p := &m.ep[from.Peer()]
-			p.Base, p.SndNxt, p.dataNxt, p.hasSeq = seg.Ack, seg.Ack, seg.Ack, true
+			p.Base, p.SndNxt, p.hasSeq = seg.Ack, seg.Ack, true
 		}
 	}
 }
@@ -62,8 +66,8 @@ func (m *Machine) force(r Role, s State, c Cause) {
 }
 
 // track keeps the sender's sequence bookkeeping: ISN, SND.NXT, the highest
-// ACK, the window, and whether the segment is a retransmission or a
-// keep-alive.
+// ACK, the window, and what kind of segment it is: retransmission,
+// keep-alive, out of order, after a gap, duplicate ACK, zero window.
 func (m *Machine) track(from Role, seg *Segment, rep *Report) {
 	a, b := &m.ep[from], &m.ep[from.Peer()]
 	f := seg.Flags
@@ -71,21 +75,37 @@ func (m *Machine) track(from Role, seg *Segment, rep *Report) {
 		if b.hasSeq && b.SndNxt.LessThan(seg.Ack) && !m.pickedUp {
 			rep.Anomalies |= AckUnseenData
 		}
+		// A duplicate ACK repeats the last one, window and all, while the
+		// peer has data outstanding (RFC 5681 section 2).
+		if a.HasAck && seg.Ack == a.Ack && seg.Len == 0 && !f.Intersects(SYN|FIN|RST) &&
+			seg.Window == a.rawWindow && b.hasSeq && seg.Ack.LessThan(b.SndNxt) {
+			rep.DupAck = true
+		}
 		if !a.HasAck || a.Ack.LessThan(seg.Ack) {
 			a.Ack, a.HasAck = seg.Ack, true
 		}
 	}
+	if seg.Window == 0 && !f.Contains(RST) {
+		rep.ZeroWindow = true
+	}
+	a.rawWindow = seg.Window
 	if f.Contains(SYN) {
 		if !a.HasISN {
 			a.ISN, a.HasISN = seg.Seq, true
 		}
-		a.WScale = seg.WScale
-		if a.WScale >= 0 && b.WScale >= 0 && b.HasISN {
-			a.scaleOK, b.scaleOK = true, true
+		if !a.synTracked {
+			// Window scaling is agreed by the first SYN of each side (RFC
+			// 7323 section 2.2); a retransmission cannot change it.
+			a.synTracked = true
+			a.WScale = seg.WScale
+			a.synEnd = seg.Seq.Add(1 + seg.Len)
+			if a.WScale >= 0 && b.WScale >= 0 && b.synTracked {
+				a.scaleOK, b.scaleOK = true, true
+			}
 		}
 		a.Window = uint32(seg.Window)
 	} else if a.scaleOK {
-		a.Window = uint32(seg.Window) << min(a.WScale, 14)
+		a.Window = uint32(seg.Window) << max(min(a.WScale, 14), 0)
 	} else {
 		a.Window = uint32(seg.Window)
 	}
@@ -93,29 +113,38 @@ func (m *Machine) track(from Role, seg *Segment, rep *Report) {
 		return // a RST's sequence number is checked, not trusted
 	}
 	end := seg.end()
-	dataEnd := seg.Seq.Add(seg.Len)
-	if f.Contains(SYN) {
-		dataEnd++
-	}
 	if !a.hasSeq {
-		a.hasSeq, a.Base, a.SndNxt, a.dataNxt = true, seg.Seq, end, dataEnd
+		a.hasSeq, a.Base, a.SndNxt = true, seg.Seq, end
 		return
 	}
 	consumes := seg.Len > 0 || f.Intersects(SYN|FIN)
 	switch {
-	case seg.Len <= 1 && !f.Intersects(SYN|FIN) && seg.Seq == a.SndNxt-1:
+	case seg.Len <= 1 && !f.Intersects(SYN|FIN) && seg.Seq == a.SndNxt-1 && b.HasAck && b.Ack == a.SndNxt:
+		// A keep-alive is sent with nothing outstanding (RFC 9293 section
+		// 3.8.4); one byte repeated while unacknowledged is a retransmission.
 		rep.KeepAlive = true
 	case consumes && end.LessThanEq(a.SndNxt):
-		rep.Retransmission = true
+		if a.holeLen > 0 && a.holeStart.LessThanEq(seg.Seq) && end.LessThanEq(a.holeStart.Add(a.holeLen)) {
+			// It fills the gap the capture saw: it was sent before the
+			// segment after it, and overtaken or missed by the capture.
+			rep.OutOfOrder = true
+			if seg.Seq == a.holeStart {
+				a.holeStart, a.holeLen = end, a.holeLen-uint32(end-seg.Seq)
+			}
+		} else {
+			rep.Retransmission = true
+		}
+	case consumes && a.SndNxt.LessThan(seg.Seq):
+		rep.Gap = true
+		a.holeStart, a.holeLen = a.SndNxt, uint32(seg.Seq-a.SndNxt)
 	}
-	if a.HasFIN && seg.Len > 0 && a.FIN.LessThan(dataEnd) && !f.Contains(FIN) {
+	if a.HasFIN && seg.Len > 0 && a.FIN.LessThan(seg.Seq.Add(seg.Len)) && !f.Contains(FIN) {
 		rep.Anomalies |= DataAfterFIN
 	}
 	if f.Contains(FIN) && a.SndNxt.LessThan(seg.Seq) {
 		rep.Anomalies |= FINAfterGap
 	}
 	a.SndNxt = a.SndNxt.Max(end)
-	a.dataNxt = a.dataNxt.Max(dataEnd)
 }
 
 // sent applies what a segment proves about its sender (certain
@@ -133,7 +162,9 @@ func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Repo
 			m.synRetransmitted(from)
 		case f.Contains(ACK):
 			a.sentSYN, a.sentSYNACK = true, true
-			if b.HasISN && seg.Ack != b.ISN+1 {
+			// Acceptable: ISS < SEG.ACK =< SND.NXT (RFC 9293 section
+			// 3.10.7.3); with Fast Open it may cover the SYN's data.
+			if b.HasISN && (seg.Ack.LessThanEq(b.ISN) || (b.hasSeq && b.SndNxt.LessThan(seg.Ack))) {
 				rep.Anomalies |= SYNACKBadAck
 			}
 			if from == Server && a.Passive && a.State != SynSent {
@@ -147,15 +178,18 @@ func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Repo
 				break
 			}
 			reapply := false
-			if a.Passive {
+			if a.Passive && a.base == Listen && (a.n == 0 || (a.n == 1 && a.log[0].ev == evRecvSYN)) {
 				// A SYN of its own: it opened actively (simultaneous open),
 				// and had not received the peer's SYN, or it would have
 				// answered with SYN-ACK.
-				reapply = m.revoke(from, evRecvSYN, CauseActiveOpen)
 				a.Passive, a.base = false, Closed
-				if !reapply && a.State == Listen {
-					m.record(from, Listen, Closed, CauseActiveOpen, false, true)
+				reapply = m.revoke(from, evRecvSYN, CauseActiveOpen)
+				if a.State != Closed {
+					m.record(from, a.State, Closed, CauseActiveOpen, false, true)
 					a.State = Closed
+				}
+				if !m.hasLive(from) {
+					a.initial = Closed // nothing that stands says it ever listened
 				}
 			}
 			m.apply(from, evSendSYN, true, CauseSentSYN)
@@ -164,13 +198,17 @@ func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Repo
 			}
 		}
 	}
-	if f.Contains(ACK) && !f.Contains(SYN) && b.HasISN && !a.synConfirmed && b.ISN.LessThan(seg.Ack) {
+	if f.Contains(ACK) && !f.Contains(SYN) && b.HasISN && !a.synConfirmed && acksSYN(b, seg.Ack) {
 		a.synConfirmed = true
 		m.apply(from, evSendACKOfSYN, true, CauseSentACKOfSYN)
 	}
 	if f.Contains(ACK) && b.HasFIN && !a.finConfirmed && b.FIN.LessThan(seg.Ack) {
 		a.finConfirmed = true
 		m.apply(from, evSendACKOfFIN, true, CauseSentACKOfFIN)
+		// The peer's FIN segment acknowledged our FIN too: that arrived.
+		if a.HasFIN && b.finAcks && a.FIN.LessThan(b.finAck) && !m.confirm(from, evRecvACKOfFIN) {
+			m.apply(from, evRecvACKOfFIN, true, CauseRecvACKOfFIN)
+		}
 	}
 	if f.Contains(FIN) {
 		switch {
@@ -178,6 +216,7 @@ func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Repo
 			m.finRetransmitted(from)
 		case !a.HasFIN:
 			a.FIN, a.HasFIN = seg.end()-1, true
+			a.finAck, a.finAcks = seg.Ack, f.Contains(ACK)
 			// A FIN that does not acknowledge the peer's FIN was sent before
 			// that FIN arrived (simultaneous close).
 			reapply := b.HasFIN && !a.finConfirmed && m.revoke(from, evRecvFIN, CauseFINNotYetReceived)
@@ -190,24 +229,30 @@ func (m *Machine) sent(from Role, seg *Segment, synRetx, finRetx bool, rep *Repo
 }
 
 // received applies what the segment is inferred to do to its receiver.
+//
+// Copies of a segment proven lost (the same SYN or FIN, or a pure ACK
+// repeating one that never arrived) are not assumed delivered: the
+// receiver moves only when its own segments show it got one. A segment
+// carrying anything new (data, a FIN) is assumed delivered again.
 func (m *Machine) received(to Role, seg *Segment) {
 	a, b := &m.ep[to.Peer()], &m.ep[to]
 	f := seg.Flags
+	pure := seg.Len == 0 && !f.Intersects(SYN|FIN|RST)
 	if f.Contains(SYN) {
 		switch {
 		case !f.Contains(ACK):
 			if !a.synLost {
 				m.apply(to, evRecvSYN, false, CauseRecvSYN)
 			}
-		case b.HasISN && b.ISN.LessThan(seg.Ack) && !a.synLost && !a.ackOfSYNLost:
+		case b.HasISN && b.ISN.LessThan(seg.Ack) && seg.Ack.LessThanEq(b.SndNxt) && !a.synLost && !a.ackOfSYNLost:
 			m.apply(to, evRecvSYNACK, false, CauseRecvSYNACK)
 		}
 	}
 	if f.Contains(ACK) {
-		if !f.Contains(SYN) && b.State == SynReceived && b.HasISN && b.ISN.LessThan(seg.Ack) && !a.ackOfSYNLost {
+		if !f.Contains(SYN) && b.State == SynReceived && b.HasISN && b.ISN.LessThan(seg.Ack) && !(pure && a.ackOfSYNLost) {
 			m.apply(to, evRecvACKOfSYN, false, CauseRecvACKOfSYN)
 		}
-		if b.HasFIN && b.FIN.LessThan(seg.Ack) && !a.ackOfFINLost {
+		if b.HasFIN && b.FIN.LessThan(seg.Ack) && !(pure && a.ackOfFINLost) {
 			switch b.State {
 			case FinWait1, Closing, LastAck:
 				m.apply(to, evRecvACKOfFIN, false, CauseRecvACKOfFIN)
@@ -269,15 +314,6 @@ func (m *Machine) finRetransmitted(from Role) {
 // more likely stale or forged than proof that its apparent sender closed.
 func (m *Machine) reset(from Role, seg *Segment, rep *Report) {
 	a, b := &m.ep[from], &m.ep[from.Peer()]
-	if from == Server && a.Passive && !a.sentSYN && b.sentSYN && !b.State.Synchronized() {
-		// A RST in answer to the client's SYN: nothing listened there.
-		m.refused = true
-		a.Passive, a.base = false, Closed
-		if !m.revoke(from, evRecvSYN, CauseRefused) && a.State != Closed {
-			m.record(from, a.State, Closed, CauseRefused, true, false)
-			a.State = Closed
-		}
-	}
 	accept := true
 	switch b.State {
 	case Closed:
@@ -307,6 +343,16 @@ func (m *Machine) reset(from Role, seg *Segment, rep *Report) {
 	if !accept {
 		return
 	}
+	if from == Server && a.Passive && a.base == Listen && !a.hasSeq && b.State == SynSent {
+		// An acceptable RST in answer to the client's SYN: nothing
+		// listened there (RFC 9293 section 3.10.7.1).
+		m.refused = true
+		a.Passive, a.base = false, Closed
+		if !m.revoke(from, evRecvSYN, CauseRefused) && a.State != Closed {
+			m.record(from, a.State, Closed, CauseRefused, true, false)
+			a.State = Closed
+		}
+	}
 	m.apply(from, evSendRST, true, CauseSentRST)
 	if b.State != Closed {
 		m.apply(from.Peer(), evRecvRST, false, CauseRecvRST)
@@ -318,12 +364,7 @@ func (m *Machine) apply(r Role, ev event, certain bool, c Cause) {
 	e := &m.ep[r]
 	if certain {
 		for _, inferred := range ev.confirms() {
-			if i := e.find(inferred); i >= 0 {
-				e.log[i].certain = true
-				if h := e.log[i].hist; h >= 0 {
-					m.hist[h].Certain = true // later segments proved it
-				}
-			}
+			m.confirm(r, inferred)
 		}
 	}
 	from := e.State
@@ -347,21 +388,31 @@ func (m *Machine) apply(r Role, ev event, certain bool, c Cause) {
 	e.fold()
 }
 
-// revoke undoes the newest inferred event ev of the endpoint with role r:
-// later packets proved it never happened. It reports whether there was one.
+// revoke undoes the newest inferred event ev of the endpoint with role r,
+// and the inferences that followed it: later packets proved that the
+// segment never arrived, so neither did those after it (a receiver that got
+// a later segment would have shown it). It does nothing when the
+// endpoint's own segments have built on the event since. It reports whether
+// it undid anything.
 func (m *Machine) revoke(r Role, ev event, c Cause) bool {
 	e := &m.ep[r]
 	i := e.find(ev)
 	if i < 0 {
 		return false
 	}
-	for j := i; j < e.n; j++ {
-		if h := e.log[j].hist; h >= 0 {
-			m.hist[h].Revised = true
+	for j := i + 1; j < e.n; j++ {
+		if e.log[j].certain {
+			return false
 		}
 	}
-	copy(e.log[i:], e.log[i+1:e.n])
-	e.n--
+	// Everything the endpoint went through since rests on it, revisions
+	// included.
+	for k := e.log[i].hist; k < len(m.hist); k++ {
+		if m.hist[k].Role == r {
+			m.hist[k].Revised, m.hist[k].Certain = true, false
+		}
+	}
+	e.n = i
 	to, since := e.replay()
 	if to != e.State {
 		// The state it returns to is as certain as the events that remain.
@@ -371,7 +422,7 @@ func (m *Machine) revoke(r Role, ev event, c Cause) bool {
 		}
 		m.record(r, e.State, to, c, certain, true)
 		e.State = to
-		if to == TimeWait {
+		if to == TimeWait && since != 0 {
 			e.TimeWaitSince = time.Unix(0, since)
 		}
 	}
@@ -383,4 +434,42 @@ func (m *Machine) record(r Role, from, to State, c Cause, certain, revision bool
 		Time: m.now, Packet: m.pkt, Role: r, From: from, To: to,
 		Cause: c, Certain: certain, Revision: revision,
 	})
+}
+
+// confirm marks the newest inferred event ev of the endpoint with role r,
+// and the transition it caused, certain. It reports whether there was one.
+func (m *Machine) confirm(r Role, ev event) bool {
+	e := &m.ep[r]
+	i := e.find(ev)
+	if i < 0 {
+		return false
+	}
+	e.log[i].certain = true
+	if h := e.log[i].hist; h >= 0 {
+		m.hist[h].Certain = true
+	}
+	e.fold()
+	return true
+}
+
+// acksSYN reports whether ack acknowledges the SYN of e, and with Fast
+// Open the data the SYN carried: only then does sending it prove the
+// handshake complete (a Fast Open server sends data from SYN_RECEIVED,
+// RFC 7413 section 4.2, acknowledging just the SYN and its data).
+func acksSYN(e *Endpoint, ack Seq) bool {
+	if e.synTracked && e.synEnd != e.ISN.Add(1) {
+		return e.synEnd.LessThan(ack)
+	}
+	return e.ISN.LessThan(ack)
+}
+
+// hasLive reports whether the endpoint with role r has a transition that
+// stands: neither revised nor itself a revision.
+func (m *Machine) hasLive(r Role) bool {
+	for i := range m.hist {
+		if tr := &m.hist[i]; tr.Role == r && !tr.Revised && !tr.Revision {
+			return true
+		}
+	}
+	return false
 }

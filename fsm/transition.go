@@ -52,6 +52,7 @@ const (
 	CauseLostACKOfFIN            // revision: the ACK of the FIN never arrived (the FIN was retransmitted)
 	CauseFINNotYetReceived       // revision: the endpoint's own FIN does not acknowledge the peer's FIN, so that FIN had not arrived yet
 	CauseActiveOpen              // revision: the endpoint sent a SYN of its own, so it was not listening (simultaneous open)
+	CauseLostRST                 // revision: the endpoint retransmitted after the peer's RST, so the RST never arrived
 	numCauses
 )
 
@@ -82,6 +83,7 @@ var causeText = [numCauses]struct{ text, rfc string }{
 	CauseLostACKOfFIN:      {"revised: ACK of FIN never received (FIN retransmitted)", "3.8.1"},
 	CauseFINNotYetReceived: {"revised: its own FIN does not acknowledge the peer's, which had not arrived", "3.6"},
 	CauseActiveOpen:        {"revised: sent a SYN of its own, so it was not listening (simultaneous open)", "3.5"},
+	CauseLostRST:           {"revised: retransmitted after the RST, which never arrived", "3.8.1"},
 }
 
 // String describes the cause in words.
