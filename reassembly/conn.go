@@ -58,6 +58,7 @@ type Conn struct {
 	timedOut   bool // its handshake was given up
 	evicted    bool // it was evicted idle
 	replaced   bool // a new connection took its 4-tuple
+	emitted    int  // transitions already handed to Config.Transition
 }
 
 // IPv6 reports whether the connection is over IPv6.

@@ -23,6 +23,12 @@ type Config struct {
 	// Finished, if set, is called with each connection as it leaves the
 	// table. The table forgets the connection afterwards.
 	Finished func(*Conn)
+	// Transition, if set, is called with every transition as it happens,
+	// in capture-time order: those a segment causes and those of timers
+	// (TIME_WAIT running out, handshakes given up, port reuse). Revisions
+	// come as transitions of their own; Revised flags on earlier ones are
+	// set later, in the connection's history.
+	Transition func(*Conn, *fsm.Transition)
 }
 
 func (c *Config) defaults() {
@@ -118,6 +124,7 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 	c := t.conns[key]
 	if c != nil && f.Contains(fsm.SYN) && !f.Contains(fsm.ACK) && c.reusedBy(s) {
 		c.Machine.EndTimeWait(ts, pkt)
+		t.emit(c)
 		c.replaced = true
 		t.remove(c)
 		t.stats.PortReuses++
@@ -138,6 +145,7 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 		t.seg.WScale = int8(min(s.Opts.WScale, 14))
 	}
 	rep := c.Machine.Step(from, &t.seg, ts, pkt)
+	t.emit(c)
 	d := &c.Dir[from]
 	d.Packets++
 	d.Bytes += uint64(s.PayloadLen)
@@ -227,12 +235,14 @@ func (t *Table) Advance(now time.Time) {
 	tw := t.cfg.FSM.TimeWait()
 	for c := t.lists[classTimeWait].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classTimeWait].head {
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(t.now))
+		t.emit(c)
 		if t.refile(c) {
 			break
 		}
 	}
 	for c := t.lists[classHandshake].head; c != nil && !t.now.Before(c.Last.Add(t.cfg.HandshakeTimeout)); c = t.lists[classHandshake].head {
 		c.Machine.GiveUp(c.Last.Add(t.cfg.HandshakeTimeout))
+		t.emit(c)
 		c.timedOut = true
 		t.stats.TimedOut++
 		if t.refile(c) {
@@ -247,6 +257,31 @@ func (t *Table) Advance(now time.Time) {
 	for c := t.lists[classDone].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classDone].head {
 		t.remove(c)
 	}
+}
+
+// Settle runs every live connection's timers up to now, including those
+// the coarse per-class lists in Advance have not reached yet: what the
+// table shows after Settle is exact at now. Call it at the end of a capture.
+func (t *Table) Settle(now time.Time) {
+	t.Advance(now)
+	for _, c := range t.Conns() {
+		if n := c.Machine.Advance(t.now); n > 0 {
+			t.stats.TimeWaitClosed += uint64(n)
+			t.emit(c)
+			t.file(c)
+		}
+	}
+}
+
+// emit hands the connection's new transitions to the Transition callback.
+func (t *Table) emit(c *Conn) {
+	h := c.Machine.History()
+	if t.cfg.Transition != nil {
+		for i := c.emitted; i < len(h); i++ {
+			t.cfg.Transition(c, &h[i])
+		}
+	}
+	c.emitted = len(h)
 }
 
 // refile files c again after a timer changed it. It reports whether c
