@@ -47,8 +47,13 @@ type snapshot struct {
 
 // analyzeOptions are what a command wants from the analysis.
 type analyzeOptions struct {
-	at      *timeSpec // take a snapshot at this moment
-	stepped func(c *reassembly.Conn, n int)
+	at *timeSpec // take a snapshot at this moment
+	// started, if set, is called with the time of the first packet.
+	started func(first time.Time)
+	// segment, if set, sees every TCP segment after its connection took it.
+	segment func(c *reassembly.Conn, s *capture.Segment, p *capture.Packet, rep fsm.Report)
+	// transition, if set, sees every transition as it happens.
+	transition func(c *reassembly.Conn, tr *fsm.Transition)
 }
 
 // analyze reads the capture named by opts and runs every TCP segment
@@ -66,6 +71,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		IdleTimeout:      o.idleTimeout,
 		HandshakeTimeout: o.handshakeTimeout,
 		Finished:         func(c *reassembly.Conn) { finished = append(finished, c) },
+		Transition:       ao.transition,
 	})
 	prog := newProgress(st.stderr, o.quiet, src)
 	var (
@@ -86,6 +92,9 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		a.packets++
 		if a.packets == 1 {
 			a.first = pkt.Time
+			if ao.started != nil {
+				ao.started(a.first)
+			}
 			if ao.at != nil {
 				at = ao.at.resolve(a.first)
 			}
@@ -100,8 +109,8 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		a.classes[cl]++
 		if cl == capture.ClassTCP {
 			c, rep := a.table.Add(&seg, pkt.Time, pkt.Num)
-			if ao.stepped != nil {
-				ao.stepped(c, rep.Transitions)
+			if ao.segment != nil {
+				ao.segment(c, &seg, &pkt, rep)
 			}
 		}
 		if a.packets&1023 == 0 {
@@ -115,12 +124,8 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		}
 		a.snapshot = takeSnapshot(a.table, at)
 	}
-	a.table.Advance(a.last)
-	live := a.table.Conns()
-	for _, c := range live {
-		c.Machine.Advance(a.last) // timers the table's coarse lists have not reached yet
-	}
-	a.conns = append(finished, live...)
+	a.table.Settle(a.last)
+	a.conns = append(finished, a.table.Conns()...)
 	sortConns(a.conns)
 	return a, nil
 }
@@ -166,9 +171,9 @@ func (a *analysis) summary(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
-// writeErr maps a failed write to standard output: a closed pipe ends the
+// writeErrFor maps a failed write to standard output: a closed pipe ends the
 // program quietly.
-func writeErr(err error) error {
+func writeErrFor(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -95,7 +95,7 @@ func runConns(o *sourceOptions, st *streams) error {
 	if err == nil {
 		err = w.Flush()
 	}
-	if err := writeErr(err); err != nil {
+	if err := writeErrFor(err); err != nil {
 		return err
 	}
 	if !o.quiet {

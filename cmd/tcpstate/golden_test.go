@@ -70,17 +70,34 @@ func TestGolden(t *testing.T) {
 		{"netstat.json", []string{"netstat", "--json"}},
 		{"conns", []string{"conns"}},
 		{"conns.json", []string{"conns", "--json"}},
+		{"events", []string{"events"}},
+		{"events.json", []string{"events", "--json"}},
+		{"ladder", []string{"ladder"}},
+		{"ladder.ascii", []string{"ladder", "--ascii"}},
+		{"ladder.mermaid", []string{"ladder", "--format", "mermaid"}},
+		{"ladder.svg", []string{"ladder", "--format", "svg"}},
+		{"diagram.svg", []string{"diagram"}},
 	}
+	// Ladders of the flood draw one half-open connection and the real one:
+	// 200 alike add nothing.
+	selection := map[string][]string{"half-open-flood.pcapng": {"1", "102"}}
 	for _, file := range samples(t) {
 		base := filepath.Base(file)
 		t.Run(base, func(t *testing.T) {
 			for _, c := range commands {
 				args := append(append([]string{}, c.args...), "-r", file, "--color=never")
+				if c.args[0] == "ladder" {
+					args = append(args, selection[base]...)
+				}
 				out, errOut, code := runCLI(t, args...)
 				if code != exitOK {
 					t.Fatalf("%v: exit %d: %s", args, code, errOut)
 				}
-				golden(t, base+"."+c.name+".txt", out)
+				name := base + "." + c.name
+				if !strings.HasSuffix(name, ".svg") {
+					name += ".txt"
+				}
+				golden(t, name, out)
 				if c.name == "conns" {
 					golden(t, base+".summary.txt", errOut)
 				}

@@ -100,7 +100,7 @@ func runNetstat(o *netstatOptions, st *streams) error {
 	if err == nil {
 		err = w.Flush()
 	}
-	if err := writeErr(err); err != nil {
+	if err := writeErrFor(err); err != nil {
 		return err
 	}
 	if !o.quiet {

@@ -79,7 +79,7 @@ inferred, and revised when later packets prove the segment never arrived.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newNetstatCmd(st), newConnsCmd(st))
+	root.AddCommand(newNetstatCmd(st), newConnsCmd(st), newEventsCmd(st), newLadderCmd(st), newDiagramCmd(st))
 	return root
 }
 
