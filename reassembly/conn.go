@@ -57,6 +57,7 @@ type Conn struct {
 	listened   bool
 	timedOut   bool // its handshake was given up
 	evicted    bool // it was evicted idle
+	full       bool // it was evicted to make room in a full table
 	replaced   bool // a new connection took its 4-tuple
 	emitted    int  // transitions already handed to Config.Transition
 }
@@ -64,9 +65,10 @@ type Conn struct {
 // IPv6 reports whether the connection is over IPv6.
 func (c *Conn) IPv6() bool { return c.Client.Addr().Is6() && !c.Client.Addr().Is4In6() }
 
-// Evicted reports whether the connection left the table idle, its state
-// unknown after that.
-func (c *Conn) Evicted() bool { return c.evicted }
+// Evicted reports whether the connection left the table before it was
+// done, idle or to make room in a full table: its state is unknown after
+// that.
+func (c *Conn) Evicted() bool { return c.evicted || (c.full && !c.Machine.Finished()) }
 
 // Ending says in words how the connection ended, or that it had not.
 func (c *Conn) Ending() string {
@@ -90,6 +92,8 @@ func (c *Conn) Ending() string {
 	switch {
 	case firstRST != nil:
 		return "reset by " + firstRST.Role.String()
+	case c.full && !m.Finished():
+		return "evicted from a full table in " + cs.String() + "/" + ss.String()
 	case c.timedOut:
 		for _, tr := range m.History() {
 			if tr.Cause == fsm.CauseHandshakeTimeout {

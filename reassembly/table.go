@@ -16,6 +16,13 @@ type Config struct {
 	// long. Default 2 h: Linux's first keep-alive probe comes after 2 h, so
 	// a live connection that was silent longer is rare.
 	IdleTimeout time.Duration
+	// MaxConns caps the connections in the table; 0 means DefaultMaxConns.
+	// When a new connection finds the table full, one is evicted to make
+	// room, in this order: connections already closed (kept only to absorb
+	// late segments), half-open handshakes, TIME_WAIT, and last the
+	// established connection that has been silent longest. Evictions are
+	// counted in Stats, and evicted connections are handed to Finished.
+	MaxConns int
 	// HandshakeTimeout closes endpoints stuck in SYN_SENT or SYN_RECEIVED
 	// after this long without a segment. Default 2 min: Linux gives up on
 	// a SYN after about 127 s and on a SYN-ACK after about 63 s.
@@ -31,7 +38,14 @@ type Config struct {
 	Transition func(*Conn, *fsm.Transition)
 }
 
+// DefaultMaxConns is the default cap on connections in the table: about
+// 1 GiB of memory at most.
+const DefaultMaxConns = 1_000_000
+
 func (c *Config) defaults() {
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 2 * time.Hour
 	}
@@ -69,7 +83,20 @@ type Stats struct {
 	TimedOut       uint64 // handshakes given up
 	Evicted        uint64 // idle connections evicted
 	TimeWaitClosed uint64 // endpoints whose TIME_WAIT ran out
+	// Full counts connections evicted because the table was full, by what
+	// they were: closed, half-open, in TIME_WAIT, established but idle.
+	Full FullEvictions
+	// Peak is the most connections the table held at once.
+	Peak int
 }
+
+// FullEvictions counts the connections evicted from a full table.
+type FullEvictions struct {
+	Closed, HalfOpen, TimeWait, Open uint64
+}
+
+// Total is the number of connections evicted from a full table.
+func (f FullEvictions) Total() uint64 { return f.Closed + f.HalfOpen + f.TimeWait + f.Open }
 
 // Table is the connection table.
 type Table struct {
@@ -193,13 +220,38 @@ func (c *Conn) reusedBy(s *capture.Segment) bool {
 }
 
 func (t *Table) newConn(key Key, s *capture.Segment, ts time.Time, pkt uint64) *Conn {
+	if len(t.conns) >= t.cfg.MaxConns {
+		t.makeRoom()
+	}
 	t.nextID++
 	t.stats.Conns++
 	c := &Conn{ID: t.nextID, key: key, First: ts, Last: ts, FirstPacket: pkt}
 	c.Client, c.Server, c.Roles = roles(s)
 	c.Machine.Reset(t.cfg.FSM)
 	t.conns[key] = c
+	t.stats.Peak = max(t.stats.Peak, len(t.conns))
 	return c
+}
+
+// makeRoom evicts one connection from a full table: the least valuable
+// first (see Config.MaxConns).
+func (t *Table) makeRoom() {
+	for _, k := range [...]struct {
+		cl    class
+		count *uint64
+	}{
+		{classDone, &t.stats.Full.Closed},
+		{classHandshake, &t.stats.Full.HalfOpen},
+		{classTimeWait, &t.stats.Full.TimeWait},
+		{classIdle, &t.stats.Full.Open},
+	} {
+		if c := t.lists[k.cl].head; c != nil {
+			(*k.count)++
+			c.full = true
+			t.remove(c)
+			return
+		}
+	}
 }
 
 // roles decides client and server from the first segment seen (DESIGN:

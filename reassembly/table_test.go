@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,5 +226,55 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per data segment and ACK", allocs)
+	}
+}
+
+// TestFullTableEvictsHalfOpenFirst floods a small table with spoofed SYNs:
+// the established connection in the middle of the flood survives, and
+// keeps its states right.
+func TestFullTableEvictsHalfOpenFirst(t *testing.T) {
+	f, done := newFeeder(Config{MaxConns: 100})
+	ms := time.Millisecond
+	c := f.add(seg(cli, srv, "S", 1000, 0, 0), ms)
+	f.add(seg(srv, cli, "SA", 7000, 1001, 0), ms)
+	f.add(seg(cli, srv, "A", 1001, 7001, 0), ms)
+	for i := range 5000 {
+		spoof := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}), uint16(1024+i))
+		f.add(seg(spoof, srv, "S", uint32(i), 0, 0), time.Microsecond)
+		if i == 2500 {
+			f.add(seg(cli, srv, "PA", 1001, 7001, 100), time.Microsecond)
+		}
+	}
+	st := f.t.Stats()
+	if st.Live > 100 || st.Peak != 100 {
+		t.Fatalf("live %d, peak %d, want at most 100", st.Live, st.Peak)
+	}
+	if st.Full.HalfOpen != 4901 || st.Full.Open != 0 || st.Full.Total() != 4901 {
+		t.Fatalf("evictions %+v, want 4901 half-open only", st.Full)
+	}
+	if len(*done) != 4901 {
+		t.Fatalf("%d connections handed to Finished, want 4901", len(*done))
+	}
+	for _, d := range *done {
+		if d == c || !d.Evicted() || !strings.HasPrefix(d.Ending(), "evicted from a full table in SYN_SENT") {
+			t.Fatalf("evicted %v (%q)", d.Client, d.Ending())
+		}
+	}
+	f.add(seg(cli, srv, "FA", 1101, 7001, 0), ms)
+	f.add(seg(srv, cli, "FA", 7001, 1102, 0), ms)
+	f.add(seg(cli, srv, "A", 1102, 7002, 0), ms)
+	if c.Machine.State(fsm.Client) != fsm.TimeWait || c.Machine.State(fsm.Server) != fsm.Closed {
+		t.Fatalf("the established connection ended %s/%s", c.Machine.State(fsm.Client), c.Machine.State(fsm.Server))
+	}
+	// With nothing half-open left to evict, the oldest idle one goes.
+	g, _ := newFeeder(Config{MaxConns: 2})
+	for i := range 3 {
+		a := netip.AddrPortFrom(cli.Addr(), uint16(50000+i))
+		g.add(seg(a, srv, "S", 1, 0, 0), ms)
+		g.add(seg(srv, a, "SA", 9, 2, 0), ms)
+		g.add(seg(a, srv, "A", 2, 10, 0), ms)
+	}
+	if st := g.t.Stats(); st.Full.Open != 1 || st.Live != 2 {
+		t.Fatalf("established evictions %+v, live %d", st.Full, st.Live)
 	}
 }

@@ -36,7 +36,8 @@ type analysis struct {
 	first    time.Time
 	last     time.Time
 	snapshot *snapshot // the table at --at, when asked for
-	err      error     // a damaged capture, after which nothing was read
+	maxConns int
+	err      error // a damaged capture, after which nothing was read
 }
 
 // snapshot remembers what only the moment itself knows: Send-Q.
@@ -54,6 +55,10 @@ type analyzeOptions struct {
 	segment func(c *reassembly.Conn, s *capture.Segment, p *capture.Packet, rep fsm.Report)
 	// transition, if set, sees every transition as it happens.
 	transition func(c *reassembly.Conn, tr *fsm.Transition)
+	// keep, if set, says which connections that left the table before the
+	// end the command needs in analysis.conns: memory then holds only those
+	// (the connections still in the table at the end are always there).
+	keep func(c *reassembly.Conn) bool
 }
 
 // analyze reads the capture named by opts and runs every TCP segment
@@ -64,14 +69,25 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		return nil, err
 	}
 	defer src.Close()
-	a := &analysis{}
+	var save *packetWriter
+	if o.write != "" {
+		if save, err = newPacketWriter(o.write, o.files); err != nil {
+			return nil, err
+		}
+	}
+	a := &analysis{maxConns: o.maxConns}
 	var finished []*reassembly.Conn
 	a.table = reassembly.NewTable(reassembly.Config{
 		FSM:              fsm.Config{MSL: o.timeWait / 2},
 		IdleTimeout:      o.idleTimeout,
 		HandshakeTimeout: o.handshakeTimeout,
-		Finished:         func(c *reassembly.Conn) { finished = append(finished, c) },
-		Transition:       ao.transition,
+		MaxConns:         o.maxConns,
+		Finished: func(c *reassembly.Conn) {
+			if ao.keep == nil || ao.keep(c) {
+				finished = append(finished, c)
+			}
+		},
+		Transition: ao.transition,
 	})
 	prog := newProgress(st.stderr, o.quiet, src)
 	var (
@@ -90,6 +106,12 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 			break
 		}
 		a.packets++
+		if save != nil {
+			if err := save.write(&pkt); err != nil {
+				save.file.abort()
+				return nil, err
+			}
+		}
 		if a.packets == 1 {
 			a.first = pkt.Time
 			if ao.started != nil {
@@ -118,6 +140,12 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		}
 	}
 	prog.done()
+	if save != nil {
+		// What was read before any damage is saved all the same.
+		if err := save.close(); err != nil {
+			return nil, err
+		}
+	}
 	if ao.at != nil && a.snapshot == nil {
 		if a.packets == 0 {
 			at = time.Time{}
@@ -167,6 +195,10 @@ func (a *analysis) summary(w io.Writer) {
 	}
 	if st.Evicted > 0 {
 		fmt.Fprintf(w, "; %d evicted idle", st.Evicted)
+	}
+	if f := st.Full; f.Total() > 0 {
+		fmt.Fprintf(w, "; table full (--max-conns %d): evicted %d closed, %d half-open, %d in TIME_WAIT, %d established",
+			a.maxConns, f.Closed, f.HalfOpen, f.TimeWait, f.Open)
 	}
 	fmt.Fprintln(w)
 }

@@ -189,3 +189,50 @@ func TestNetstatAt(t *testing.T) {
 		t.Errorf("--at 10ms as a time: %s, want %s", got, want)
 	}
 }
+
+// TestOutputFiles checks -o and -w: the file appears complete, a capture
+// being read is never overwritten, and what -w saved analyses the same.
+func TestOutputFiles(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	data, err := os.ReadFile(sample("lost-final-ack.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"ladder", "-r", in, "--format", "svg", "-o", in},
+		{"diagram", "-r", in, "-o", in},
+		{"netstat", "-r", in, "-w", in},
+	} {
+		_, errOut, code := runCLI(t, args...)
+		if code != exitError || !strings.Contains(errOut, "it is the capture being read") {
+			t.Errorf("%v: exit %d, %q", args, code, errOut)
+		}
+		if got, _ := os.ReadFile(in); !bytes.Equal(got, data) {
+			t.Fatalf("%v changed the input", args)
+		}
+	}
+	svg := filepath.Join(dir, "ladder.svg")
+	if _, errOut, code := runCLI(t, "ladder", "-q", "-r", in, "--format", "svg", "-o", svg); code != 0 {
+		t.Fatal(errOut)
+	}
+	want, _, _ := runCLI(t, "ladder", "-q", "-r", in, "--format", "svg")
+	if got, _ := os.ReadFile(svg); string(got) != want {
+		t.Error("-o wrote something else than standard output gets")
+	}
+	saved := filepath.Join(dir, "saved.pcapng")
+	first, errOut, code := runCLI(t, "netstat", "-q", "-r", in, "-r", sample("refused.pcap"), "-w", saved)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	again, errOut, code := runCLI(t, "netstat", "-q", "-r", saved)
+	if code != 0 || again != first {
+		t.Errorf("the -w file analyses differently (exit %d, %s):\n%s\nvs\n%s", code, errOut, again, first)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -13,13 +14,14 @@ import (
 
 type diagramOptions struct {
 	sourceOptions
-	conns []string
+	output string
+	conns  []string
 }
 
 func newDiagramCmd(st *streams) *cobra.Command {
 	o := &diagramOptions{}
 	cmd := &cobra.Command{
-		Use:   "diagram -r FILE [CONN...] > diagram.svg",
+		Use:   "diagram -r FILE [CONN...] [-o diagram.svg]",
 		Short: "RFC 9293's state diagram as SVG, with the transitions the connections took highlighted",
 		Long: `Draw the classic TCP state diagram of RFC 9293 as an SVG picture, with the
 transitions that the selected connections took highlighted and counted, the
@@ -30,7 +32,7 @@ that later packets revised are not counted: they never happened.
 
 CONN selects connections as for ladder: an id from "tcpstate conns" or an
 address pair; without CONN all connections count.`,
-		Example: `  tcpstate diagram -r handshake.pcap > states.svg
+		Example: `  tcpstate diagram -r handshake.pcap -o states.svg
   tcpstate diagram -r capture.pcap 3 > connection-3.svg`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.conns = args
@@ -40,6 +42,7 @@ address pair; without CONN all connections count.`,
 	o.addFlags(cmd.Flags())
 	cmd.Flags().Lookup("json").Hidden = true
 	cmd.Flags().Lookup("color").Hidden = true
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output; the file appears complete or not at all")
 	return cmd
 }
 
@@ -73,11 +76,13 @@ func runDiagram(o *diagramOptions, st *streams) error {
 			m.add(tr.Role, tr.From, tr.To)
 		}
 	}
-	w := bufio.NewWriter(st.stdout)
-	err = renderStateDiagram(w, m)
-	if err == nil {
-		err = w.Flush()
-	}
+	err = renderTo(o.output, o.files, st.stdout, func(out io.Writer) error {
+		w := bufio.NewWriter(out)
+		if err := renderStateDiagram(w, m); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 	if err := writeErrFor(err); err != nil {
 		return err
 	}

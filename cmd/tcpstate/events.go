@@ -94,6 +94,7 @@ func runEvents(o *sourceOptions, st *streams) error {
 		_, writeErr = fmt.Fprintln(w, formatEvent(&row, tr, p))
 	}
 	ao := analyzeOptions{
+		keep:    func(*reassembly.Conn) bool { return false },
 		started: func(t time.Time) { first = t },
 		// Transitions that a segment causes wait for the segment hook, which
 		// knows the segment; timers are printed at once.

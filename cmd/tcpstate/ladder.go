@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ type ladderOptions struct {
 	format   string
 	ascii    bool
 	absolute bool
+	output   string
 	conns    []string
 }
 
@@ -55,7 +57,7 @@ Without CONN every connection is drawn.`,
   tcpstate ladder -r capture.pcap 1 --format mermaid
 
   # an SVG drawing for a report
-  tcpstate ladder -r capture.pcap 192.0.2.10:51234-198.51.100.20:8080 --format svg > ladder.svg`,
+  tcpstate ladder -r capture.pcap 192.0.2.10:51234-198.51.100.20:8080 --format svg -o ladder.svg`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.conns = args
 			return runLadder(o, st)
@@ -66,6 +68,7 @@ Without CONN every connection is drawn.`,
 	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text (for a terminal), mermaid (a Markdown sequenceDiagram) or svg")
 	cmd.Flags().BoolVar(&o.ascii, "ascii", false, "draw with plain ASCII instead of Unicode box drawing")
 	cmd.Flags().BoolVar(&o.absolute, "absolute", false, "show raw sequence numbers instead of relative ones")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output; the file appears complete or not at all")
 	return cmd
 }
 
@@ -380,18 +383,26 @@ func runLadder(o *ladderOptions, st *streams) error {
 		return fmt.Errorf("no connection %s in the capture (tcpstate conns lists them)", u)
 	}
 	views := lb.finish()
-	w := bufio.NewWriter(st.stdout)
-	switch o.format {
-	case "mermaid":
-		err = renderLadderMermaid(w, views)
-	case "svg":
-		err = renderLadderSVG(w, views)
-	default:
-		err = renderLadderText(w, views, o.ascii, newPalette(colorEnabled(o.color, st.stdout)))
+	colored := o.output == "" && colorEnabled(o.color, st.stdout)
+	if o.color == "always" {
+		colored = true
 	}
-	if err == nil {
-		err = w.Flush()
-	}
+	err = renderTo(o.output, o.files, st.stdout, func(out io.Writer) error {
+		w := bufio.NewWriter(out)
+		var err error
+		switch o.format {
+		case "mermaid":
+			err = renderLadderMermaid(w, views)
+		case "svg":
+			err = renderLadderSVG(w, views)
+		default:
+			err = renderLadderText(w, views, o.ascii, newPalette(colored))
+		}
+		if err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 	if err := writeErrFor(err); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 type netstatOptions struct {
@@ -85,6 +86,9 @@ func runNetstat(o *netstatOptions, st *streams) error {
 			return err
 		}
 		ao.at = ts
+	} else {
+		// At the end of the capture, done connections have no socket.
+		ao.keep = func(*reassembly.Conn) bool { return false }
 	}
 	a, err := analyze(&o.sourceOptions, st, ao)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3"); without
@@ -89,6 +91,8 @@ type sourceOptions struct {
 	timeWait         time.Duration
 	idleTimeout      time.Duration
 	handshakeTimeout time.Duration
+	maxConns         int
+	write            string
 	quiet            bool
 	color            string
 	json             bool
@@ -99,6 +103,8 @@ func (o *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeWait, "time-wait", 60*time.Second, "how long TIME_WAIT lasts (2·MSL)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Hour, "forget connections silent for this long")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", 2*time.Minute, "give up on SYN_SENT and SYN_RECEIVED after this long without a segment")
+	fs.IntVar(&o.maxConns, "max-conns", reassembly.DefaultMaxConns, "keep at most this many connections (about 1 KiB each); when full, evict closed, then half-open, then TIME_WAIT, then the longest-idle connection")
+	fs.StringVarP(&o.write, "write", "w", "", "also save every packet read to `FILE` (pcapng), atomically; never over an input")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary on standard error")
 	fs.StringVar(&o.color, "color", "auto", "colour the output: auto (when standard output is a terminal and NO_COLOR is unset), always or never")
 	fs.BoolVar(&o.json, "json", false, "write JSON Lines, one object per row")
@@ -121,6 +127,9 @@ func (o *sourceOptions) validate() error {
 	case "auto", "always", "never":
 	default:
 		return fmt.Errorf("--color must be auto, always or never, not %q", o.color)
+	}
+	if o.maxConns < 1 {
+		return fmt.Errorf("--max-conns must be at least 1")
 	}
 	if o.timeWait < 0 || o.idleTimeout < 0 || o.handshakeTimeout < 0 {
 		return fmt.Errorf("timeouts cannot be negative")
