@@ -177,13 +177,13 @@ func sortConns(cs []*reassembly.Conn) {
 func (a *analysis) summary(w io.Writer) {
 	st := a.table.Stats()
 	open := 0
-	for _, c := range a.conns {
-		if !c.Machine.Finished() && !c.Evicted() {
+	for _, c := range a.table.Conns() {
+		if !c.Machine.Finished() {
 			open++
 		}
 	}
 	fmt.Fprintf(w, "tcpstate: %s, %s, %s (%d not closed at the end)",
-		plural(a.packets, "packet"), plural(a.classes[capture.ClassTCP], "TCP segment"), plural(uint64(len(a.conns)), "connection"), open)
+		plural(a.packets, "packet"), plural(a.classes[capture.ClassTCP], "TCP segment"), plural(st.Conns, "connection"), open)
 	var skipped []string
 	for cl := capture.Class(0); cl < capture.NumClasses; cl++ {
 		if cl != capture.ClassTCP && a.classes[cl] > 0 {

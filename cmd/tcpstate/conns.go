@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -71,21 +72,30 @@ type connRow struct {
 	Ending       string   `json:"ending"`
 	Anomalies    []string `json:"anomalies,omitempty"`
 
-	conn *reassembly.Conn
+	// For the text table, without holding on to the connection.
+	first                    time.Time
+	clientState, serverState fsm.State
 }
 
 func runConns(o *sourceOptions, st *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	a, err := analyze(o, st, analyzeOptions{})
+	// A row is made as each connection leaves the table, so that memory
+	// holds rows, not connections.
+	var rows []connRow
+	keep := func(c *reassembly.Conn) bool {
+		rows = append(rows, newConnRow(c))
+		return false
+	}
+	a, err := analyze(o, st, analyzeOptions{keep: keep})
 	if err != nil {
 		return err
 	}
-	rows := make([]connRow, 0, len(a.conns))
 	for _, c := range a.conns {
 		rows = append(rows, newConnRow(c))
 	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
 	w := bufio.NewWriter(st.stdout)
 	if o.json {
 		err = writeJSONLines(w, rows)
@@ -116,7 +126,7 @@ func newConnRow(c *reassembly.Conn) connRow {
 		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
 		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
 		Ending: c.Ending(), Anomalies: c.Anomalies.Names(),
-		conn: c,
+		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
 }
 
@@ -133,8 +143,7 @@ func writeConnsTable(w io.Writer, rows []connRow, p *palette) {
 		if r.RolesGuessed {
 			id += "?"
 		}
-		c := r.conn
-		cells[i] = []string{id, r.Client, r.Server, formatTime(c.First), fmt.Sprintf("%.3fs", r.Duration),
+		cells[i] = []string{id, r.Client, r.Server, formatTime(r.first), fmt.Sprintf("%.3fs", r.Duration),
 			fmt.Sprint(r.C2S.Packets), fmt.Sprint(r.S2C.Packets), fmt.Sprint(r.C2S.Bytes), fmt.Sprint(r.S2C.Bytes),
 			r.ClientState, r.ServerState, r.Ending}
 		for j, cell := range cells[i] {
@@ -164,9 +173,9 @@ func writeConnsTable(w io.Writer, rows []connRow, p *palette) {
 		line(cells[i], func(j int, s string) string {
 			switch j {
 			case 9:
-				return p.State(r.conn.Machine.State(fsm.Client), 0)
+				return p.State(r.clientState, 0)
 			case 10:
-				return p.State(r.conn.Machine.State(fsm.Server), 0)
+				return p.State(r.serverState, 0)
 			}
 			return s
 		})
