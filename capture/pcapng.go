@@ -144,9 +144,23 @@ func (f *ngFramer) nextBlock() error {
 	case ngSimplePacket:
 		fixed = 16
 	default:
-		// Not needed: skip it without reading it into memory.
-		n, err := f.r.Discard(int(length))
+		// Not needed: skip it without reading it into memory, checking
+		// that it ends with its length again, as every block does.
+		n, err := f.r.Discard(int(length) - 4)
 		f.off += int64(n)
+		if err == nil {
+			var end []byte
+			if end, err = f.peek(4); err == nil && len(end) < 4 {
+				err = io.EOF
+			}
+			if err == nil && f.u32(end) != length {
+				return bad("block length %d at its end does not match %d at its start", f.u32(end), length)
+			}
+			if err == nil {
+				n, err = f.r.Discard(4)
+				f.off += int64(n)
+			}
+		}
 		if err == io.EOF {
 			return &blockError{offset: start, what: "truncated block", err: io.ErrUnexpectedEOF}
 		}
@@ -188,6 +202,20 @@ func (f *ngFramer) nextBlock() error {
 		}
 		if err := f.checkPacket(caplen, room, length); err != nil {
 			return bad("%s", err)
+		}
+	}
+	// The block ends with its length again (pcapng section 3.1): a block
+	// whose two lengths differ is corrupt, and none of it is passed on.
+	if int(length) <= f.r.Size() {
+		blk, err := f.peek(int(length))
+		if err != nil {
+			return err
+		}
+		if len(blk) < int(length) {
+			return &blockError{offset: start, what: "truncated block", err: io.ErrUnexpectedEOF}
+		}
+		if end := f.u32(blk[length-4:]); end != length {
+			return bad("block length %d at its end does not match %d at its start", end, length)
 		}
 	}
 	f.left = int(length)
