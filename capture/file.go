@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -60,6 +61,10 @@ type file struct {
 	packets uint64 // read from this file so far
 	offset  int64  // pcap: where the next record starts
 	head    Packet // the packet read last, for the merger
+	// brokenAt is the timestamp of the broken record, when its header
+	// could be read; zero otherwise.
+	brokenAt time.Time
+	err      error // the damage that ended the file, for the merger
 }
 
 // openFile opens one path and reads its file header.
@@ -194,6 +199,9 @@ func (f *file) next(p *Packet) error {
 	}
 	data, ci, err := f.pcap.ZeroCopyReadPacketData()
 	if err != nil {
+		if ci.CaptureLength != 0 || ci.Length != 0 {
+			f.brokenAt = ci.Timestamp // the record header was read
+		}
 		return f.pcapDamage(err, ci.CaptureLength, ci.Length)
 	}
 	f.packets++

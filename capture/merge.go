@@ -62,9 +62,25 @@ func (m *merger) merge(p *Packet) error {
 	if len(m.heap) == 0 {
 		return io.EOF
 	}
-	*p = m.files[m.heap[0]].head
+	f := m.files[m.heap[0]]
+	if f.err != nil {
+		return f.err // every packet of the other files before the damage is out
+	}
+	*p = f.head
 	m.pending = true
 	return nil
+}
+
+// broken puts file f's damage into the merge in place of its next packet:
+// at the timestamp of the broken record when it is known, else at the last
+// good packet's, which f.head still holds.
+func (m *merger) broken(f *file, err error) {
+	f.err = err
+	t := f.head.Time
+	if !f.brokenAt.IsZero() {
+		t = f.brokenAt
+	}
+	f.head = Packet{Time: t}
 }
 
 // advance brings every file with packets left into the heap with its next
@@ -79,7 +95,9 @@ func (m *merger) advance() error {
 				m.up(len(m.heap) - 1)
 			case io.EOF:
 			default:
-				return err
+				m.broken(f, err)
+				m.heap = append(m.heap, i)
+				m.up(len(m.heap) - 1)
 			}
 		}
 		return nil
@@ -96,7 +114,7 @@ func (m *merger) advance() error {
 		m.heap[0] = m.heap[last]
 		m.heap = m.heap[:last]
 	default:
-		return err
+		m.broken(f, err)
 	}
 	m.down(0)
 	return nil

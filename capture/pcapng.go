@@ -40,10 +40,13 @@ type ngFramer struct {
 	off        int64 // bytes of the stream consumed so far
 	blockStart int64 // where the block being served starts
 	left       int   // bytes of that block not yet served
-	bigEndian  bool  // byte order of the current section
-	snaplen    uint32
-	ifaces     int   // interface descriptions seen in the current section
-	err        error // io.EOF at the clean end, a *blockError, or the stream's error
+	// tail is the length the block must end with, when it is too long to
+	// check in nextBlock; 0 when it was checked there.
+	tail      uint32
+	bigEndian bool // byte order of the current section
+	snaplen   uint32
+	ifaces    int   // interface descriptions seen in the current section
+	err       error // io.EOF at the clean end, a *blockError, or the stream's error
 }
 
 // blockError is a framing error the framer found.
@@ -72,7 +75,23 @@ func (f *ngFramer) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := f.r.Read(p[:min(len(p), f.left)])
+	want := min(len(p), f.left)
+	if f.tail != 0 {
+		// The block's trailing length is served on its own, once checked.
+		if f.left > 4 {
+			want = min(want, f.left-4)
+		} else if f.left == 4 {
+			end, err := f.peek(4)
+			if err == nil && len(end) == 4 && f.u32(end) != f.tail {
+				err = &blockError{offset: f.blockStart, what: fmt.Sprintf("block length %d at its end does not match %d at its start", f.u32(end), f.tail)}
+			}
+			if err != nil {
+				f.err = err
+				return 0, err
+			}
+		}
+	}
+	n, err := f.r.Read(p[:want])
 	f.left -= n
 	f.off += int64(n)
 	switch {
@@ -206,7 +225,10 @@ func (f *ngFramer) nextBlock() error {
 	}
 	// The block ends with its length again (pcapng section 3.1): a block
 	// whose two lengths differ is corrupt, and none of it is passed on.
-	if int(length) <= f.r.Size() {
+	f.tail = 0
+	if int(length) > f.r.Size() {
+		f.tail = length // checked as it is served
+	} else {
 		blk, err := f.peek(int(length))
 		if err != nil {
 			return err

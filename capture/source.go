@@ -15,7 +15,10 @@ type Source interface {
 	// packet. p.Data is valid only until the next call. Any other error is
 	// final: later calls return it again. Every packet before the damage
 	// that caused it has been returned by earlier calls; with several
-	// files, the timeline stops at the last good packet of the damaged one.
+	// files, the timeline stops where the damage is: at the broken record's
+	// timestamp when its header could be read, else just after the damaged
+	// file's last good packet, so the other files' packets before it come
+	// first.
 	Next(p *Packet) error
 	// Close releases the files. It does not close OpenOptions.Stdin.
 	Close() error

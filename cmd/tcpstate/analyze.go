@@ -112,6 +112,11 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 				return nil, err
 			}
 		}
+		if pkt.Time.IsZero() && a.packets > 1 {
+			// A packet without a timestamp (a pcapng simple packet block)
+			// comes at the time of the latest packet before it.
+			pkt.Time = a.last
+		}
 		if a.packets == 1 {
 			a.first = pkt.Time
 			if ao.started != nil {
