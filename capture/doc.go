@@ -1,14 +1,18 @@
 // Package capture turns capture files into TCP segments: it is where bytes
 // from outside enter tcpstate.
 //
-// It owns two things:
+// It owns three things:
 //
 //   - Sources. Open reads pcap and pcapng files, plain or gzip compressed,
 //     with the format found from the first bytes, and merges several files
 //     into one timeline by timestamp. A damaged file yields every packet up
 //     to the damage, then an error that names the file, the packet and the
 //     byte offset. Nothing read from a file can make it panic or allocate
-//     more than a bounded buffer.
+//     more than a bounded buffer. OpenLive (Linux) reads an interface
+//     through an AF_PACKET TPACKET_V3 ring, "any" as Linux cooked capture.
+//   - Filters. CompileFilter compiles a tcpdump expression to classic BPF,
+//     run in the kernel for live capture and by Filter.Match for files, so
+//     that both select the same packets as tcpdump does.
 //   - Decoding. Decoder.Decode takes one frame of a known link type
 //     (Ethernet with any VLAN/QinQ tags, Linux cooked SLL and SLL2, raw IP,
 //     BSD loopback) through IPv4 or IPv6 (with extension headers) to a TCP
