@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -206,6 +207,28 @@ func (a *analysis) summary(w io.Writer) {
 			a.maxConns, f.Closed, f.HalfOpen, f.TimeWait, f.Open)
 	}
 	fmt.Fprintln(w)
+}
+
+// finish ends a command: a failed write to standard output (err) becomes
+// its error, quietly for a closed pipe; otherwise the summary follows on
+// standard error unless -q, and a damaged capture makes the exit code.
+func (a *analysis) finish(o *sourceOptions, st *streams, err error) error {
+	if err := writeErrFor(err); err != nil {
+		return err
+	}
+	if !o.quiet {
+		a.summary(st.stderr)
+	}
+	return a.err
+}
+
+// writeBuffered runs write through a buffer on w and flushes it.
+func writeBuffered(w io.Writer, write func(w io.Writer) error) error {
+	b := bufio.NewWriter(w)
+	if err := write(b); err != nil {
+		return err
+	}
+	return b.Flush()
 }
 
 // writeErrFor maps a failed write to standard output: a closed pipe ends the

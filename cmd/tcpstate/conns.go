@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -96,22 +95,14 @@ func runConns(o *sourceOptions, st *streams) error {
 		rows = append(rows, newConnRow(c))
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	w := bufio.NewWriter(st.stdout)
-	if o.json {
-		err = writeJSONLines(w, rows)
-	} else {
+	err = writeBuffered(st.stdout, func(w io.Writer) error {
+		if o.json {
+			return writeJSONLines(w, rows)
+		}
 		writeConnsTable(w, rows, newPalette(colorEnabled(o.color, st.stdout)))
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err := writeErrFor(err); err != nil {
-		return err
-	}
-	if !o.quiet {
-		a.summary(st.stderr)
-	}
-	return a.err
+		return nil
+	})
+	return a.finish(o, st, err)
 }
 
 func newConnRow(c *reassembly.Conn) connRow {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -77,19 +76,9 @@ func runDiagram(o *diagramOptions, st *streams) error {
 		}
 	}
 	err = renderTo(o.output, o.files, st.stdout, func(out io.Writer) error {
-		w := bufio.NewWriter(out)
-		if err := renderStateDiagram(w, m); err != nil {
-			return err
-		}
-		return w.Flush()
+		return writeBuffered(out, func(w io.Writer) error { return renderStateDiagram(w, m) })
 	})
-	if err := writeErrFor(err); err != nil {
-		return err
-	}
-	if !o.quiet {
-		a.summary(st.stderr)
-	}
-	return a.err
+	return a.finish(&o.sourceOptions, st, err)
 }
 
 func diagramTitle(files []string, picked []*reassembly.Conn) string {

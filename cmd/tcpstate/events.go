@@ -120,13 +120,7 @@ func runEvents(o *sourceOptions, st *streams) error {
 	if writeErr == nil {
 		writeErr = w.Flush()
 	}
-	if err := writeErrFor(writeErr); err != nil {
-		return err
-	}
-	if !o.quiet {
-		a.summary(st.stderr)
-	}
-	return a.err
+	return a.finish(o, st, writeErr)
 }
 
 type pendingEvent struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/netip"
@@ -388,26 +387,15 @@ func runLadder(o *ladderOptions, st *streams) error {
 		colored = true
 	}
 	err = renderTo(o.output, o.files, st.stdout, func(out io.Writer) error {
-		w := bufio.NewWriter(out)
-		var err error
-		switch o.format {
-		case "mermaid":
-			err = renderLadderMermaid(w, views)
-		case "svg":
-			err = renderLadderSVG(w, views)
-		default:
-			err = renderLadderText(w, views, o.ascii, newPalette(colored))
-		}
-		if err != nil {
-			return err
-		}
-		return w.Flush()
+		return writeBuffered(out, func(w io.Writer) error {
+			switch o.format {
+			case "mermaid":
+				return renderLadderMermaid(w, views)
+			case "svg":
+				return renderLadderSVG(w, views)
+			}
+			return renderLadderText(w, views, o.ascii, newPalette(colored))
+		})
 	})
-	if err := writeErrFor(err); err != nil {
-		return err
-	}
-	if !o.quiet {
-		a.summary(st.stderr)
-	}
-	return a.err
+	return a.finish(&o.sourceOptions, st, err)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -95,22 +94,14 @@ func runNetstat(o *netstatOptions, st *streams) error {
 		return err
 	}
 	rows := netstatRows(a)
-	w := bufio.NewWriter(st.stdout)
-	if o.json {
-		err = writeJSONLines(w, rows)
-	} else {
+	err = writeBuffered(st.stdout, func(w io.Writer) error {
+		if o.json {
+			return writeJSONLines(w, rows)
+		}
 		writeNetstatTable(w, rows, newPalette(colorEnabled(o.color, st.stdout)))
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err := writeErrFor(err); err != nil {
-		return err
-	}
-	if !o.quiet {
-		a.summary(st.stderr)
-	}
-	return a.err
+		return nil
+	})
+	return a.finish(&o.sourceOptions, st, err)
 }
 
 // netstatRows lists the sockets at the end of the capture, or at the
