@@ -43,6 +43,7 @@ printed as they are learned, never rewritten.`,
 
 // eventSegment is the segment that caused an event, in JSON.
 type eventSegment struct {
+	flags fsm.Flags
 	Flags string `json:"flags"`
 	Seq   uint32 `json:"seq"`
 	Ack   uint32 `json:"ack"`
@@ -136,6 +137,7 @@ func relativeSegment(c *reassembly.Conn, s *capture.Segment) *eventSegment {
 		from = fsm.Server
 	}
 	e := &eventSegment{
+		flags: fsm.Flags(s.Flags),
 		Flags: fsm.Flags(s.Flags).String(),
 		Seq:   s.Seq - uint32(c.Machine.Endpoint(from).Base),
 		Len:   s.PayloadLen,
@@ -171,7 +173,7 @@ func formatEvent(r *eventRow, tr *fsm.Transition, p *palette) string {
 	seg := ""
 	if r.Segment != nil {
 		seg = fmt.Sprintf("[%s] seq %d", r.Segment.Flags, r.Segment.Seq)
-		if fsm.Flags(parseFlagString(r.Segment.Flags)).Contains(fsm.ACK) {
+		if r.Segment.flags.Contains(fsm.ACK) {
 			seg += fmt.Sprintf(" ack %d", r.Segment.Ack)
 		}
 		if r.Segment.Len > 0 {
@@ -188,30 +190,4 @@ func formatEvent(r *eventRow, tr *fsm.Transition, p *palette) string {
 	}
 	return fmt.Sprintf("%10.6f  %-9s  conn %-3d  %-6s %-22s  %s → %s  %s%s  %s  (RFC 9293 §%s)",
 		r.Offset, pkt, r.Conn, r.Role, r.Endpoint, p.State(tr.From, 0), p.State(tr.To, 0), seg, kind, r.Cause, r.RFC)
-}
-
-// parseFlagString is the inverse of fsm.Flags.String.
-func parseFlagString(s string) fsm.Flags {
-	var f fsm.Flags
-	for _, c := range s {
-		switch c {
-		case 'F':
-			f |= fsm.FIN
-		case 'S':
-			f |= fsm.SYN
-		case 'R':
-			f |= fsm.RST
-		case 'P':
-			f |= fsm.PSH
-		case '.':
-			f |= fsm.ACK
-		case 'U':
-			f |= fsm.URG
-		case 'E':
-			f |= fsm.ECE
-		case 'W':
-			f |= fsm.CWR
-		}
-	}
-	return f
 }
