@@ -8,6 +8,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/tcpstate/tcpstate/fsm"
 	"hash/fnv"
 	"net"
 	"net/netip"
@@ -23,27 +24,23 @@ var epoch = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 // twoMSL is how long TIME_WAIT lasts (Linux: 60 s).
 const twoMSL = 60 * time.Second
 
-// state is an RFC 9293 connection state.
-type state uint8
+// state is an RFC 9293 state: the analyzer's own type, so that the names
+// this program writes are the ones tcpstate prints.
+type state = fsm.State
 
 const (
-	closed state = iota
-	listen
-	synSent
-	synReceived
-	established
-	finWait1
-	finWait2
-	closeWait
-	closing
-	lastAck
-	timeWait
+	closed      = fsm.Closed
+	listen      = fsm.Listen
+	synSent     = fsm.SynSent
+	synReceived = fsm.SynReceived
+	established = fsm.Established
+	finWait1    = fsm.FinWait1
+	finWait2    = fsm.FinWait2
+	closeWait   = fsm.CloseWait
+	closing     = fsm.Closing
+	lastAck     = fsm.LastAck
+	timeWait    = fsm.TimeWait
 )
-
-var stateNames = [...]string{"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
-	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"}
-
-func (s state) String() string { return stateNames[s] }
 
 // Wrap-safe sequence comparisons (RFC 1982 style).
 func seqLT(a, b uint32) bool { return int32(a-b) < 0 }

@@ -323,7 +323,7 @@ func newExpectation(cfg config, st *stats) *expectation {
 	for c := range numStates {
 		for s := range numStates {
 			if n := st.atEnd[c][s]; n > 0 {
-				e.AtEnd[pair{c, s}.String()] = n
+				e.AtEnd[pair{state(c), state(s)}.String()] = n
 			}
 		}
 	}

@@ -1,27 +1,27 @@
 package main
 
-// state is an RFC 9293 connection state, as tcpstate reports it.
-type state uint8
+import "github.com/tcpstate/tcpstate/fsm"
+
+// state is an RFC 9293 state: the analyzer's own type, so that the names
+// this program writes are the ones tcpstate prints.
+type state = fsm.State
 
 const (
-	closed state = iota
-	listen
-	synSent
-	synReceived
-	established
-	finWait1
-	finWait2
-	closeWait
-	closing
-	lastAck
-	timeWait
-	numStates
+	closed      = fsm.Closed
+	listen      = fsm.Listen
+	synSent     = fsm.SynSent
+	synReceived = fsm.SynReceived
+	established = fsm.Established
+	finWait1    = fsm.FinWait1
+	finWait2    = fsm.FinWait2
+	closeWait   = fsm.CloseWait
+	closing     = fsm.Closing
+	lastAck     = fsm.LastAck
+	timeWait    = fsm.TimeWait
 )
 
-var stateNames = [numStates]string{"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
-	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"}
-
-func (s state) String() string { return stateNames[s] }
+// numStates sizes arrays indexed by state.
+const numStates = int(fsm.TimeWait) + 1
 
 // pair is the states of a connection's client and server.
 type pair struct{ client, server state }
