@@ -29,10 +29,12 @@ func (d *damagedError) Unwrap() error { return d.err }
 
 // analysis is what reading a whole capture produced.
 type analysis struct {
+	in    *input
 	table *reassembly.Table
 	// conns holds every connection, finished or not, oldest first.
 	conns    []*reassembly.Conn
-	packets  uint64
+	read     uint64 // packets read
+	packets  uint64 // packets the filter selected (all without one)
 	classes  [capture.NumClasses]uint64
 	first    time.Time
 	last     time.Time
@@ -56,6 +58,11 @@ type analyzeOptions struct {
 	segment func(c *reassembly.Conn, s *capture.Segment, p *capture.Packet, rep fsm.Report)
 	// transition, if set, sees every transition as it happens.
 	transition func(c *reassembly.Conn, tr *fsm.Transition)
+	// tick, if set, is called about once a second during a live capture,
+	// after the table's clock moved to now, with the analysis locked.
+	tick func(a *analysis, now time.Time)
+	// redraws says that tick draws on the terminal: no progress line.
+	redraws bool
 	// keep, if set, says which connections that left the table before the
 	// end the command needs in analysis.conns: memory then holds only those
 	// (the connections still in the table at the end are always there).
@@ -63,20 +70,20 @@ type analyzeOptions struct {
 }
 
 // analyze reads the capture named by opts and runs every TCP segment
-// through the connection table.
+// through the connection table. A live capture runs until SIGINT or SIGTERM.
 func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error) {
-	src, err := capture.Open(o.files, capture.OpenOptions{Stdin: st.stdin})
+	in, err := openInput(o, st)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
+	defer in.Close()
 	var save *packetWriter
 	if o.write != "" {
 		if save, err = newPacketWriter(o.write, o.files); err != nil {
 			return nil, err
 		}
 	}
-	a := &analysis{maxConns: o.maxConns}
+	a := &analysis{maxConns: o.maxConns, in: in}
 	var finished []*reassembly.Conn
 	a.table = reassembly.NewTable(reassembly.Config{
 		FSM:              fsm.Config{MSL: o.timeWait / 2},
@@ -90,7 +97,14 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		},
 		Transition: ao.transition,
 	})
-	prog := newProgress(st.stderr, o.quiet, src)
+	var live *liveRun
+	if in.live != nil {
+		live = startLive(a, o, st, ao, save)
+	}
+	var prog *progress
+	if live == nil {
+		prog = newProgress(st.stderr, o.quiet, in.src)
+	}
 	var (
 		pkt capture.Packet
 		seg capture.Segment
@@ -98,7 +112,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 	)
 	var at time.Time
 	for {
-		err := src.Next(&pkt)
+		err := in.src.Next(&pkt)
 		if err == io.EOF {
 			break
 		}
@@ -106,9 +120,25 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 			a.err = &damagedError{err}
 			break
 		}
+		a.read++
+		ok, err := in.match(&pkt)
+		if err != nil {
+			a.err = err
+			break
+		}
+		if !ok {
+			continue
+		}
+		if live != nil {
+			live.mu.Lock()
+		}
 		a.packets++
 		if save != nil {
 			if err := save.write(&pkt); err != nil {
+				if live != nil {
+					live.mu.Unlock()
+					live.stop()
+				}
 				save.file.abort()
 				return nil, err
 			}
@@ -141,11 +171,21 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 				ao.segment(c, &seg, &pkt, rep)
 			}
 		}
-		if a.packets&1023 == 0 {
+		if live != nil {
+			live.mu.Unlock()
+		} else if a.packets&1023 == 0 {
 			prog.update(a.packets)
 		}
 	}
-	prog.done()
+	if live != nil {
+		live.stop()
+		// The table shows the moment the capture stopped.
+		if now := time.Now(); now.After(a.last) {
+			a.last = now
+		}
+	} else {
+		prog.done()
+	}
 	if save != nil {
 		// What was read before any damage is saved all the same.
 		if err := save.close(); err != nil {
@@ -188,8 +228,12 @@ func (a *analysis) summary(w io.Writer) {
 			open++
 		}
 	}
+	packets := plural(a.packets, "packet")
+	if a.in.filters != nil {
+		packets = fmt.Sprintf("%d of %s matched the filter", a.packets, plural(a.read, "packet"))
+	}
 	fmt.Fprintf(w, "tcpstate: %s, %s, %s (%d not closed at the end)",
-		plural(a.packets, "packet"), plural(a.classes[capture.ClassTCP], "TCP segment"), plural(st.Conns, "connection"), open)
+		packets, plural(a.classes[capture.ClassTCP], "TCP segment"), plural(st.Conns, "connection"), open)
 	var skipped []string
 	for cl := capture.Class(0); cl < capture.NumClasses; cl++ {
 		if cl != capture.ClassTCP && a.classes[cl] > 0 {
@@ -205,6 +249,11 @@ func (a *analysis) summary(w io.Writer) {
 	if f := st.Full; f.Total() > 0 {
 		fmt.Fprintf(w, "; table full (--max-conns %d): evicted %d closed, %d half-open, %d in TIME_WAIT, %d established",
 			a.maxConns, f.Closed, f.HalfOpen, f.TimeWait, f.Open)
+	}
+	if a.in.live != nil {
+		if ls, err := a.in.live.Stats(); err == nil {
+			fmt.Fprintf(w, "; capture on %s: %d received by filter, %d dropped by kernel", a.in.name, ls.Received, ls.Dropped)
+		}
 	}
 	fmt.Fprintln(w)
 }

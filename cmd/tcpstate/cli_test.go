@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -37,7 +39,12 @@ func TestErrors(t *testing.T) {
 		{[]string{"netstat", "-r", sample("refused.pcap"), "--color=sometimes"}, exitError, "--color must be auto, always or never"},
 		{[]string{"netstat", "-r", sample("refused.pcap"), "--at", "yesterday"}, exitError, `--at "yesterday"`},
 		{[]string{"netstat", "-r", sample("refused.pcap"), "--bogus"}, exitError, "unknown flag: --bogus (see 'tcpstate netstat --help')"},
-		{[]string{"netstat", "extra"}, exitError, `unknown command "extra"`},
+		{[]string{"netstat", "-r", sample("refused.pcap"), "extra"}, exitError, `filter "extra": unknown word "extra"`},
+		{[]string{"netstat", "-r", sample("refused.pcap"), "--filter", "port 80", "port", "81"}, exitError, "a filter was given twice"},
+		{[]string{"ladder", "-r", sample("refused.pcap"), "--filter", "port 80 and"}, exitError, `filter "port 80 and"`},
+		{[]string{"conns", "-r", sample("refused.pcap"), "-i", "lo"}, exitError, "-r and -i cannot be combined"},
+		{[]string{"conns", "-i", "tcpstate-none0"}, exitError, liveOpenFailure("tcpstate-none0")},
+		{[]string{"conns", "-i", "lo", "-s", "0"}, exitError, "--snapshot-length must be at least 1"},
 		{[]string{"frobnicate"}, exitError, `unknown command "frobnicate"`},
 	}
 	for _, tt := range tests {
@@ -53,6 +60,18 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%v: stderr %q, want one line starting \"tcpstate: \" containing %q", tt.args, errOut, tt.want)
 		}
 	}
+}
+
+// liveOpenFailure is what opening a missing interface says: without the
+// privilege to capture, that comes first.
+func liveOpenFailure(iface string) string {
+	switch {
+	case runtime.GOOS != "linux":
+		return "live capture needs Linux"
+	case os.Geteuid() != 0:
+		return "needs root or CAP_NET_RAW"
+	}
+	return fmt.Sprintf("no interface %q", iface)
 }
 
 // TestDamagedCapture checks that a capture cut mid-record still yields what
@@ -234,5 +253,34 @@ func TestOutputFiles(t *testing.T) {
 	}
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(leftovers) != 0 {
 		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// TestFilterArgs checks that a filter expression given as arguments (or
+// with --filter) selects the connections it names, and that the summary
+// says how many packets it kept.
+func TestFilterArgs(t *testing.T) {
+	all, _, code := runCLI(t, "conns", "-q", "--json", "-r", sample("kernel-states.pcap"))
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, args := range [][]string{
+		{"conns", "--json", "-r", sample("kernel-states.pcap"), "tcp", "port", "20003"},
+		{"conns", "--json", "-r", sample("kernel-states.pcap"), "--filter", "tcp port 20003"},
+	} {
+		out, errOut, code := runCLI(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		rows := strings.Split(strings.TrimSpace(out), "\n")
+		if len(rows) != 1 || !strings.Contains(rows[0], `"client":"127.0.0.1:20003"`) {
+			t.Errorf("%v: want the one connection from port 20003, got:\n%s", args, out)
+		}
+		if !strings.Contains(errOut, "matched the filter") {
+			t.Errorf("%v: summary does not say what the filter kept: %q", args, errOut)
+		}
+	}
+	if n := strings.Count(all, "\n"); n < 10 {
+		t.Fatalf("unfiltered: %d connections, the sample should have more", n)
 	}
 }

@@ -16,7 +16,7 @@ import (
 func newConnsCmd(st *streams) *cobra.Command {
 	o := &sourceOptions{}
 	cmd := &cobra.Command{
-		Use:   "conns -r FILE",
+		Use:   "conns (-r FILE | -i IFACE) [FILTER...]",
 		Short: "One row per connection: who, when, how much, both final states and how it ended",
 		Long: `Print one row per connection in the capture: its id (the order connections
 began), client and server, when it was first seen (UTC), how long it lasted,
@@ -34,8 +34,10 @@ own id.`,
 		Example: `  tcpstate conns -r capture.pcap
   tcpstate conns -r capture.pcap --json | jq 'select(.ending | startswith("reset"))'
   tcpstate conns -r part1.pcap -r part2.pcap --time-wait 30s`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.setFilterArgs(args); err != nil {
+				return err
+			}
 			return runConns(o, st)
 		},
 	}

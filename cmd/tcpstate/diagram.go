@@ -20,7 +20,7 @@ type diagramOptions struct {
 func newDiagramCmd(st *streams) *cobra.Command {
 	o := &diagramOptions{}
 	cmd := &cobra.Command{
-		Use:   "diagram -r FILE [CONN...] [-o diagram.svg]",
+		Use:   "diagram (-r FILE | -i IFACE) [CONN...] [-o diagram.svg]",
 		Short: "RFC 9293's state diagram as SVG, with the transitions the connections took highlighted",
 		Long: `Draw the classic TCP state diagram of RFC 9293 as an SVG picture, with the
 transitions that the selected connections took highlighted and counted, the

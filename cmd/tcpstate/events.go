@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,7 +17,7 @@ import (
 func newEventsCmd(st *streams) *cobra.Command {
 	o := &sourceOptions{}
 	cmd := &cobra.Command{
-		Use:   "events -r FILE",
+		Use:   "events (-r FILE | -i IFACE) [FILTER...]",
 		Short: "One line per state transition, with its cause, as it happens",
 		Long: `Print one line per state transition of any endpoint, in capture order: the
 time (seconds since the first packet), the packet that caused it ("timer" for
@@ -28,12 +29,18 @@ words, and the section of RFC 9293 whose rule applied.
 A transition caused by a segment the endpoint sent is certain. One caused by a
 segment it was sent is inferred: the segment may not have arrived. When later
 packets prove it did not, a "revised" line undoes the inference: events are
-printed as they are learned, never rewritten.`,
+printed as they are learned, never rewritten.
+
+With -i the capture is live and lines are written as transitions happen
+(flushed at least once a second) until Ctrl-C or SIGTERM.`,
 		Example: `  tcpstate events -r handshake.pcap
   tcpstate events -r capture.pcap --json | jq 'select(.to == "CLOSE_WAIT")'
-  tcpstate events -r capture.pcap | grep revised`,
-		Args: cobra.NoArgs,
+  tcpstate events -r capture.pcap | grep revised
+  sudo tcpstate events -i any tcp port 22 --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.setFilterArgs(args); err != nil {
+				return err
+			}
 			return runEvents(o, st)
 		},
 	}
@@ -71,57 +78,80 @@ func runEvents(o *sourceOptions, st *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	w := bufio.NewWriter(st.stdout)
-	p := newPalette(colorEnabled(o.color, st.stdout))
-	var (
-		first    time.Time
-		pending  []pendingEvent
-		writeErr error
-	)
-	emit := func(c *reassembly.Conn, tr *fsm.Transition, seg *eventSegment) {
-		if writeErr != nil {
-			return
-		}
-		row := newEventRow(c, tr, seg, first)
-		if o.json {
-			var b []byte
-			b, writeErr = json.Marshal(row)
-			if writeErr == nil {
-				b = append(b, '\n')
-				_, writeErr = w.Write(b)
-			}
-			return
-		}
-		_, writeErr = fmt.Fprintln(w, formatEvent(&row, tr, p))
-	}
-	ao := analyzeOptions{
-		keep:    func(*reassembly.Conn) bool { return false },
-		started: func(t time.Time) { first = t },
-		// Transitions that a segment causes wait for the segment hook, which
-		// knows the segment; timers are printed at once.
-		transition: func(c *reassembly.Conn, tr *fsm.Transition) {
-			if tr.Packet == 0 {
-				emit(c, tr, nil)
-				return
-			}
-			pending = append(pending, pendingEvent{c, *tr})
-		},
-		segment: func(c *reassembly.Conn, s *capture.Segment, pkt *capture.Packet, rep fsm.Report) {
-			for i := range pending {
-				e := &pending[i]
-				emit(e.conn, &e.tr, relativeSegment(c, s))
-			}
-			pending = pending[:0]
-		},
-	}
+	ew := newEventWriter(st.stdout, o.json, newPalette(colorEnabled(o.color, st.stdout)))
+	ao := analyzeOptions{keep: func(*reassembly.Conn) bool { return false }}
+	ew.hook(&ao)
 	a, err := analyze(o, st, ao)
 	if err != nil {
 		return err
 	}
-	if writeErr == nil {
-		writeErr = w.Flush()
+	return a.finish(o, st, ew.flush())
+}
+
+// eventWriter prints transitions as they happen, as lines or JSON Lines.
+type eventWriter struct {
+	w       *bufio.Writer
+	json    bool
+	p       *palette
+	first   time.Time
+	pending []pendingEvent
+	err     error // the first failed write; nothing is written after it
+}
+
+func newEventWriter(w io.Writer, json bool, p *palette) *eventWriter {
+	return &eventWriter{w: bufio.NewWriter(w), json: json, p: p}
+}
+
+// hook makes the analysis hand its transitions to e.
+func (e *eventWriter) hook(ao *analyzeOptions) {
+	ao.started = func(t time.Time) { e.first = t }
+	// Transitions that a segment causes wait for the segment hook, which
+	// knows the segment; timers are printed at once.
+	ao.transition = func(c *reassembly.Conn, tr *fsm.Transition) {
+		if tr.Packet == 0 {
+			e.emit(c, tr, nil)
+			return
+		}
+		e.pending = append(e.pending, pendingEvent{c, *tr})
 	}
-	return a.finish(o, st, writeErr)
+	ao.segment = func(c *reassembly.Conn, s *capture.Segment, pkt *capture.Packet, rep fsm.Report) {
+		for i := range e.pending {
+			p := &e.pending[i]
+			e.emit(p.conn, &p.tr, relativeSegment(c, s))
+		}
+		e.pending = e.pending[:0]
+	}
+	// Live, lines reach the reader within a second.
+	ao.tick = func(*analysis, time.Time) {
+		if e.err == nil {
+			e.err = e.w.Flush()
+		}
+	}
+}
+
+func (e *eventWriter) emit(c *reassembly.Conn, tr *fsm.Transition, seg *eventSegment) {
+	if e.err != nil {
+		return
+	}
+	row := newEventRow(c, tr, seg, e.first)
+	if e.json {
+		var b []byte
+		b, e.err = json.Marshal(row)
+		if e.err == nil {
+			b = append(b, '\n')
+			_, e.err = e.w.Write(b)
+		}
+		return
+	}
+	_, e.err = fmt.Fprintln(e.w, formatEvent(&row, tr, e.p))
+}
+
+// flush writes what is buffered and returns the first write error.
+func (e *eventWriter) flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
 }
 
 type pendingEvent struct {

@@ -51,17 +51,20 @@ const retransmitWait = 4 * time.Second
 type oracleFamily struct {
 	name    string // "IPv4" or "IPv6"
 	network string // "tcp4" or "tcp6"
-	host    string // loopback address, as it appears in host:port
+	host    string // the server's address, as it appears in host:port
 	listen  string // the listener's bound address
 	base    int    // client ports are base+1 ... base+10
 	ipv6    bool
+	// client is the client's address as it appears in host:port; empty
+	// means host (both ends on one loopback).
+	client string
 }
 
 var oracleFamilies = []oracleFamily{
 	// The IPv4 listener is bound to the wildcard (the kernel shows
 	// 0.0.0.0:8001, tcpstate the address that answered); the IPv6 one to ::1.
-	{"IPv4", "tcp4", "127.0.0.1", "0.0.0.0:8001", 20000, false},
-	{"IPv6", "tcp6", "[::1]", "[::1]:8001", 21000, true},
+	{name: "IPv4", network: "tcp4", host: "127.0.0.1", listen: "0.0.0.0:8001", base: 20000},
+	{name: "IPv6", network: "tcp6", host: "[::1]", listen: "[::1]:8001", base: 21000, ipv6: true},
 }
 
 const (
@@ -167,10 +170,12 @@ func TestKernelOracle(t *testing.T) {
 	}
 }
 
-// oracleLab drives one address family's scenarios.
+// oracleLab drives one address family's scenarios: the clients in one
+// namespace, the server in another (or the same).
 type oracleLab struct {
 	t    *testing.T
-	ns   *netlab.Namespace
+	ns   *netlab.Namespace // the server's
+	cns  *netlab.Namespace // the clients'
 	fam  oracleFamily
 	want []expectation
 
@@ -179,7 +184,17 @@ type oracleLab struct {
 }
 
 func newOracleLab(t *testing.T, ns *netlab.Namespace, fam oracleFamily) *oracleLab {
-	lab := &oracleLab{t: t, ns: ns, fam: fam, accepts: map[int]chan *net.TCPConn{}}
+	return newOracleLab2(t, ns, ns, fam)
+}
+
+// newOracleLab2 is newOracleLab with the clients in cns and the server in
+// sns.
+func newOracleLab2(t *testing.T, cns, sns *netlab.Namespace, fam oracleFamily) *oracleLab {
+	if fam.client == "" {
+		fam.client = fam.host
+	}
+	ns := sns
+	lab := &oracleLab{t: t, ns: sns, cns: cns, fam: fam, accepts: map[int]chan *net.TCPConn{}}
 	ln, err := ns.Listen(fam.network, fam.listen)
 	if err != nil {
 		t.Fatal(err)
@@ -209,12 +224,14 @@ func (lab *oracleLab) acceptChan(port int) chan *net.TCPConn {
 	return ch
 }
 
-// addr is host:port on the family's loopback address.
+// addr is host:port on the server's address.
 func (lab *oracleLab) addr(port int) string {
 	return lab.fam.host + ":" + strconv.Itoa(port)
 }
 
-func (lab *oracleLab) client(scenario int) string { return lab.addr(lab.fam.base + scenario) }
+func (lab *oracleLab) client(scenario int) string {
+	return lab.fam.client + ":" + strconv.Itoa(lab.fam.base+scenario)
+}
 
 func (lab *oracleLab) server() string { return lab.addr(oraclePort) }
 
@@ -228,7 +245,7 @@ func (lab *oracleLab) connect(scenario int) (client, server *net.TCPConn) {
 	lab.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	client, err := lab.ns.Dial(ctx, lab.fam.network, lab.client(scenario), lab.server())
+	client, err := lab.cns.Dial(ctx, lab.fam.network, lab.client(scenario), lab.server())
 	if err != nil {
 		lab.t.Fatalf("%s: %v", lab.fam.name, err)
 	}
@@ -283,7 +300,7 @@ func (lab *oracleLab) waitState(local, remote, state string) {
 	lab.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		socks, err := lab.ns.Sockets()
+		socks, err := lab.sockets()
 		if err != nil {
 			lab.t.Fatal(err)
 		}
@@ -297,6 +314,16 @@ func (lab *oracleLab) waitState(local, remote, state string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// sockets is what ss shows in the lab's namespaces.
+func (lab *oracleLab) sockets() ([]netlab.Socket, error) {
+	socks, err := lab.ns.Sockets()
+	if err != nil || lab.cns == lab.ns {
+		return socks, err
+	}
+	more, err := lab.cns.Sockets()
+	return append(socks, more...), err
 }
 
 // quickScenarios leave connections in states that need no dropped segment.
@@ -342,7 +369,7 @@ func (lab *oracleLab) quickScenarios() {
 
 	// Refused: nothing listens on the port; SYN answered by RST,ACK.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	_, err := lab.ns.Dial(ctx, lab.fam.network, lab.client(scRefused), lab.addr(oracleClosedPort))
+	_, err := lab.cns.Dial(ctx, lab.fam.network, lab.client(scRefused), lab.addr(oracleClosedPort))
 	cancel()
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("%s: dial closed port: %v, want connection refused", lab.fam.name, err)
@@ -376,7 +403,7 @@ func (lab *oracleLab) dropScenarios() {
 	ctx, cancel := context.WithCancel(context.Background())
 	dialed := make(chan error, 1)
 	go func() {
-		_, err := lab.ns.Dial(ctx, lab.fam.network, lab.client(scSynSent), srv)
+		_, err := lab.cns.Dial(ctx, lab.fam.network, lab.client(scSynSent), srv)
 		dialed <- err
 	}()
 	t.Cleanup(func() { cancel(); <-dialed })
@@ -389,7 +416,7 @@ func (lab *oracleLab) dropScenarios() {
 	// SYN-ACK while the client is ESTABLISHED.
 	lab.drop(scSynReceived, "!", "--syn")
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if _, err := lab.ns.Dial(dctx, lab.fam.network, lab.client(scSynReceived), srv); err != nil {
+	if _, err := lab.cns.Dial(dctx, lab.fam.network, lab.client(scSynReceived), srv); err != nil {
 		t.Fatalf("%s: %v", lab.fam.name, err)
 	}
 	dcancel()

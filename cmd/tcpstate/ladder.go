@@ -27,7 +27,7 @@ type ladderOptions struct {
 func newLadderCmd(st *streams) *cobra.Command {
 	o := &ladderOptions{}
 	cmd := &cobra.Command{
-		Use:   "ladder -r FILE [CONN...]",
+		Use:   "ladder (-r FILE | -i IFACE) [CONN...]",
 		Short: "Handshake and teardown ladder diagrams with both endpoints' states at every segment",
 		Long: `Draw each selected connection as a ladder: the client's lifeline on the left,
 the server's on the right, one arrow per segment with its flags, relative

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/tcpstate/tcpstate/fsm"
@@ -21,7 +23,7 @@ type netstatOptions struct {
 func newNetstatCmd(st *streams) *cobra.Command {
 	o := &netstatOptions{}
 	cmd := &cobra.Command{
-		Use:   "netstat -r FILE [--at TIME]",
+		Use:   "netstat (-r FILE | -i IFACE) [--at TIME] [FILTER...]",
 		Short: "The socket table the observed hosts had at the end of the capture (or at --at)",
 		Long: `Print the table "netstat -tan" would have printed on the observed hosts at the
 end of the capture, or at the moment given by --at: one row per endpoint
@@ -37,7 +39,19 @@ application, cannot be known from the wire: it is always 0.
 States are the RFC 9293 names. A state caused by a segment the endpoint
 received, rather than sent, is inferred; with --json, "inferred": true marks
 it. Inferences are revised when later packets prove a segment never arrived,
-so a state reported with --at is consistent with the whole capture.`,
+so a state reported with --at is consistent with the whole capture.
+
+With -i, the capture is live (Linux; root or CAP_NET_RAW) and runs until
+Ctrl-C (SIGINT) or SIGTERM. On a terminal the table is redrawn in place about
+once a second, with the count of sockets in each state above it. When
+standard output is not a terminal, every transition is written as it
+happens (one line, or with --json one JSON object with "from" and "to"), and
+the final table follows when the capture stops (after a blank line, or as
+JSON objects with "state"). TIME_WAIT and idle connections age on the wall
+clock while the interface is quiet.
+
+A filter expression in tcpdump's syntax selects the packets, in the kernel
+when live and on every packet of a file, with the same meaning.`,
 		Example: `  # the sockets at the end of the capture
   tcpstate netstat -r capture.pcap
 
@@ -48,9 +62,17 @@ so a state reported with --at is consistent with the whole capture.`,
   tcpstate netstat -r capture.pcapng.gz --at 2026-01-15T10:00:02Z
 
   # what was stuck in CLOSE_WAIT?
-  tcpstate netstat -r incident.pcap | grep CLOSE_WAIT`,
-		Args: cobra.NoArgs,
+  tcpstate netstat -r incident.pcap | grep CLOSE_WAIT
+
+  # only the connections to port 443 of one server
+  tcpstate netstat -r capture.pcap tcp port 443 and host 192.0.2.7
+
+  # a live, passive ss -tan of everything on eth0, saved as it is captured
+  sudo tcpstate netstat -i eth0 -w eth0.pcapng`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.setFilterArgs(args); err != nil {
+				return err
+			}
 			return runNetstat(o, st)
 		},
 	}
@@ -89,16 +111,44 @@ func runNetstat(o *netstatOptions, st *streams) error {
 		// At the end of the capture, done connections have no socket.
 		ao.keep = func(*reassembly.Conn) bool { return false }
 	}
+	p := newPalette(colorEnabled(o.color, st.stdout))
+	var (
+		ew     *eventWriter
+		screen *liveScreen
+	)
+	if o.iface != "" && o.at == "" {
+		// Live: a terminal shows the table redrawn in place; anything else
+		// gets the transitions as they happen, then the final table.
+		if f, ok := st.stdout.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			screen = &liveScreen{w: f, p: p, iface: o.iface}
+			ao.redraws = true
+			ao.tick = screen.draw
+		} else {
+			ew = newEventWriter(st.stdout, o.json, p)
+			ew.hook(&ao)
+		}
+	}
 	a, err := analyze(&o.sourceOptions, st, ao)
 	if err != nil {
 		return err
+	}
+	if ew != nil {
+		if err := ew.flush(); err != nil {
+			return a.finish(&o.sourceOptions, st, err)
+		}
+		if !o.json {
+			fmt.Fprintln(st.stdout)
+		}
+	}
+	if screen != nil {
+		screen.clear()
 	}
 	rows := netstatRows(a)
 	err = writeBuffered(st.stdout, func(w io.Writer) error {
 		if o.json {
 			return writeJSONLines(w, rows)
 		}
-		writeNetstatTable(w, rows, newPalette(colorEnabled(o.color, st.stdout)))
+		writeNetstatTable(w, rows, p)
 		return nil
 	})
 	return a.finish(&o.sourceOptions, st, err)

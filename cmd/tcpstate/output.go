@@ -32,6 +32,13 @@ func createAtomic(path string, inputs []string) (*atomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %q: %w", path, errors.Unwrap(err))
 	}
+	// The temporary file is private; what it becomes is an ordinary file,
+	// readable by others as tcpdump's and a shell redirection's are.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("create %q: %w", path, errors.Unwrap(err))
+	}
 	return &atomicFile{File: f, path: path}, nil
 }
 
@@ -98,6 +105,7 @@ type packetWriter struct {
 	file   *atomicFile
 	ng     *pcapgo.NgWriter
 	ifaces map[layers.LinkType]int
+	err    error // a failed flush
 }
 
 func newPacketWriter(path string, inputs []string) (*packetWriter, error) {
@@ -130,6 +138,16 @@ func (w *packetWriter) write(p *capture.Packet) error {
 	return nil
 }
 
+// flush pushes what is buffered to the file, so that a live capture's file
+// holds the packets up to now. An error is kept for close to report.
+func (w *packetWriter) flush() {
+	if w.ng != nil && w.err == nil {
+		if err := w.ng.Flush(); err != nil {
+			w.err = fmt.Errorf("write %q: %w", w.file.path, err)
+		}
+	}
+}
+
 // close completes the file; with no packet at all it still holds a valid
 // pcapng section with no interface.
 func (w *packetWriter) close() error {
@@ -140,6 +158,10 @@ func (w *packetWriter) close() error {
 			return err
 		}
 		w.ng = ng
+	}
+	if w.err != nil {
+		w.file.abort()
+		return w.err
 	}
 	if err := w.ng.Flush(); err != nil {
 		w.file.abort()
