@@ -62,8 +62,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `tcpstate reads packet captures (pcap or pcapng, gzip-compressed or not),
 or captures live from an interface (-i, Linux), and reconstructs, from the
 SYN, ACK, FIN and RST flags and the sequence numbers of every TCP segment,
-the RFC 9293 state of both endpoints of every connection: LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1,
-FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, CLOSED.
+the RFC 9293 state of both endpoints of every connection: LISTEN,
+SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT,
+CLOSING, LAST_ACK, TIME_WAIT, CLOSED.
 
 A capture shows what was sent, not what arrived: a transition caused by a
 segment an endpoint sent is certain; one caused by a segment it was sent is
