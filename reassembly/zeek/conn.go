@@ -60,7 +60,21 @@ type Conn struct {
 	hist history
 
 	first, last time.Time
+	// Zeek's timers that remove a connection: the attempt timer (an
+	// unanswered SYN), the delete timer after a complete close, and the
+	// inactivity timeout, which is short until the handshake is done.
+	attemptAt, deleteAt time.Time
+	lastSeen            time.Time // the last segment's time, whatever it was
+	longIdle            bool      // the handshake is over: the long inactivity timeout
 }
+
+// Zeek's default timer settings (init-bare.zeek).
+const (
+	attemptDelay    = 5 * time.Second // tcp_attempt_delay
+	closeDelay      = 5 * time.Second // tcp_close_delay
+	shortInactivity = time.Minute     // udp_inactivity_timeout, which TCP starts with
+	tcpInactivity   = 5 * time.Minute // tcp_inactivity_timeout
+)
 
 func (c *Conn) init() {
 	if !c.setup {
@@ -126,6 +140,10 @@ func (c *Conn) Add(a bool, s Segment) {
 		c.started = true
 		c.first, c.last = s.Time, s.Time
 	}
+	if !c.attemptAt.IsZero() && !s.Time.Before(c.attemptAt) {
+		c.attemptAt = time.Time{} // the attempt timer went off (Expired tells what it did)
+	}
+	c.lastSeen = s.Time
 	if s.Len < 0 {
 		s.Len = 0
 	}
@@ -149,6 +167,9 @@ func (c *Conn) Add(a bool, s Segment) {
 	c.ep[e].pkts++
 	c.ep[e].ipBytes += uint64(s.IPLen)
 	c.closeDeferred()
+	if !c.longIdle && (!c.ep[0].inHandshake() || !c.ep[1].inHandshake()) {
+		c.longIdle = true
+	}
 }
 
 // flipAfterSYNACK flips a connection that began with the originator's
@@ -389,6 +410,7 @@ func (c *Conn) updateStateMachine(e int, s Segment, deltaLast int32) (doClose bo
 				} else {
 					ep.setState(SynSent)
 				}
+				c.attemptAt = s.Time.Add(attemptDelay)
 			} else {
 				if !ack && peer.state == SynAckSent && s.Seq == ep.startSeq() {
 					// The originator's SYN-ACK came before the
@@ -596,16 +618,30 @@ func (c *Conn) connectionClosed(e int) {
 		ep.closePending = true
 		return
 	}
+	c.closed(e)
+}
+
+// closed marks e's side closed; when that completes the connection's close
+// (a RST, both sides closed, or a peer never seen), Zeek removes it after
+// its close delay.
+func (c *Conn) closed(e int) {
+	ep, peer := &c.ep[e], &c.ep[e^1]
 	ep.closePending = false
+	if ep.didClose {
+		return
+	}
 	ep.didClose = true
+	if ep.state == Reset || peer.didClose || peer.state == Inactive {
+		c.attemptAt = time.Time{}
+		c.deleteAt = c.last.Add(closeDelay)
+	}
 }
 
 // closeDeferred completes closes that waited for data (EndpointEOF).
 func (c *Conn) closeDeferred() {
 	for e := range c.ep {
 		if c.ep[e].closePending && !c.dataPending(e) {
-			c.ep[e].closePending = false
-			c.ep[e].didClose = true
+			c.closed(e)
 		}
 	}
 }
@@ -639,6 +675,32 @@ func (c *Conn) IsReuse(s Segment) bool {
 		return false
 	}
 	return true
+}
+
+// Expired reports whether Zeek's timers would have removed the connection
+// by now, no segment having come since the last one: an attempt whose SYN
+// was not answered within 5 s, a connection closed (both FINs, a RST, or a
+// FIN from a side whose peer was never seen) more than 5 s ago, or one idle
+// for Zeek's inactivity timeout (1 minute during the handshake, 5 minutes
+// after). A segment for an expired connection belongs to a new Conn. The
+// timers Zeek uses for half-closed connections are not modelled.
+func (c *Conn) Expired(now time.Time) bool {
+	if !c.started {
+		return false
+	}
+	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
+	if !c.attemptAt.IsZero() && !now.Before(c.attemptAt) &&
+		(o.state == SynSent || o.state == SynAckSent) && r.state == Inactive {
+		return true
+	}
+	if !c.deleteAt.IsZero() && !now.Before(c.deleteAt) {
+		return true
+	}
+	idle := shortInactivity
+	if c.longIdle {
+		idle = tcpInactivity
+	}
+	return !now.Before(c.last.Add(idle))
 }
 
 // State returns Zeek's conn_state code for the connection as it stands.

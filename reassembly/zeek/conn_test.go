@@ -509,3 +509,41 @@ func BenchmarkAdd(b *testing.B) {
 		c.Add(st.a, st.s)
 	}
 }
+
+// Expired follows Zeek's timers: the attempt timer for an unanswered SYN,
+// the delete timer after a close, the inactivity timeouts.
+func TestExpired(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step // one millisecond apart from t0
+		after time.Duration
+		want  bool
+	}{
+		{"unanswered SYN at 4.9 s", seq(o("S", 1000, 0, 0)), 4900 * time.Millisecond, false},
+		{"unanswered SYN at 5 s", seq(o("S", 1000, 0, 0)), 5 * time.Second, true},
+		{"answered SYN at 5 s", handshake, 5 * time.Second, false},
+		{"SYN-ACK only, no answer", seq(o("SA", 5000, 1001, 0)), 5 * time.Second, true},
+		{"closed 4 s ago", seq(handshake, o("FA", 1001, 5001, 0), r("FA", 5001, 1002, 0)), 4 * time.Second, false},
+		{"closed 5 s ago", seq(handshake, o("FA", 1001, 5001, 0), r("FA", 5001, 1002, 0)), 5*time.Second + 5*time.Millisecond, true},
+		{"reset 5 s ago", seq(handshake, o("RA", 1001, 5001, 0)), 5*time.Second + 3*time.Millisecond, true},
+		{"half closed 5 s ago", seq(handshake, o("FA", 1001, 5001, 0)), 10 * time.Second, false},
+		{"established, idle 4 min", handshake, 4 * time.Minute, false},
+		{"established, idle 5 min", handshake, 5*time.Minute + 2*time.Millisecond, true},
+		{"partial, idle 5 min", seq(o("PA", 1001, 5001, 10)), 5 * time.Minute, true},
+	}
+	for _, tt := range tests {
+		c := run(false, tt.steps)
+		if got := c.Expired(t0.Add(tt.after)); got != tt.want {
+			t.Errorf("%s: Expired %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// A segment after the attempt time while answered consumes the timer.
+	var c Conn
+	feed(&c, handshake)
+	if c.Expired(t0.Add(6 * time.Second)) {
+		t.Error("an established connection expired at its attempt time")
+	}
+	if new(Conn).Expired(t0) {
+		t.Error("an empty Conn expired")
+	}
+}

@@ -72,6 +72,11 @@ func (e *endpoint) setState(s EndpointState) {
 	}
 }
 
+// inHandshake is true in the states before an endpoint is established.
+func (e *endpoint) inHandshake() bool {
+	return e.state == Inactive || e.state == SynSent || e.state == SynAckSent
+}
+
 // startSeq is Zeek's StartSeq(): the start as a 32-bit sequence number.
 func (e *endpoint) startSeq() uint32 { return uint32(e.start) }
 
