@@ -57,9 +57,10 @@ func connState(os, rs EndpointState, origSize, respSize uint64, h *history) stri
 		return "RSTR"
 	case os == Reset:
 		if rInactive {
-			// Zeek 6.1 and later call it RSTOS0 only when the history
-			// shows a SYN and then the RST with nothing from the
-			// responder's handshake or data in between.
+			// Current Zeek calls it RSTOS0 only when the history shows
+			// the originator's SYN and then its RST with no handshake,
+			// ACK, FIN, gap or odd flags of its own in between (older
+			// versions did not look at the history).
 			if h.rstos0() {
 				return "RSTOS0"
 			}
