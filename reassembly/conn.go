@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/zeek"
 )
 
 // RoleReason says how the table decided which end is the client.
@@ -50,6 +51,13 @@ type Conn struct {
 	Dir       [2]Dir
 	Anomalies fsm.Anomaly
 	Machine   fsm.Machine
+	// Zeek is the connection as Zeek's TCP analyzer sees it: conn_state,
+	// history and conn.log's counters. Its originator is the sender of the
+	// first segment (FirstFromClient says which end that was) unless
+	// Zeek's rules flip the roles.
+	Zeek zeek.Conn
+	// FirstFromClient is true when the client sent the first segment seen.
+	FirstFromClient bool
 
 	key        Key
 	class      class

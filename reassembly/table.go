@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/capture"
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/zeek"
 )
 
 // Config tunes a Table. Zero values take the defaults.
@@ -173,6 +174,10 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 		t.seg.WScale = int8(min(s.Opts.WScale, 14))
 	}
 	rep := c.Machine.Step(from, &t.seg, ts, pkt)
+	c.Zeek.Add((from == fsm.Client) == c.FirstFromClient, zeek.Segment{
+		Flags: f, Seq: s.Seq, Ack: s.Ack, Window: s.Window, Len: s.PayloadLen, IPLen: s.IPLen, Time: ts,
+		PayloadCut: len(s.Payload) < s.PayloadLen,
+	})
 	t.emit(c)
 	d := &c.Dir[from]
 	d.Packets++
@@ -228,6 +233,10 @@ func (t *Table) newConn(key Key, s *capture.Segment, ts time.Time, pkt uint64) *
 	t.stats.Conns++
 	c := &Conn{ID: t.nextID, key: key, First: ts, Last: ts, FirstPacket: pkt}
 	c.Client, c.Server, c.Roles = roles(s)
+	c.FirstFromClient = s.Src == c.Client
+	if zeek.FlipsOnCreate(fsm.Flags(s.Flags), s.Src.Port(), s.Dst.Port(), zeek.LikelyServerPort) {
+		c.Zeek.StartFlipped()
+	}
 	c.Machine.Reset(t.cfg.FSM)
 	t.conns[key] = c
 	t.stats.Peak = max(t.stats.Peak, len(t.conns))

@@ -55,16 +55,6 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-// likelyServerPort holds the ports of Zeek's HTTP, SSL and SSH scripts, all
-// in its default likely_server_ports, that the samples use or might.
-func likelyServerPort(p uint16) bool {
-	switch p {
-	case 22, 80, 81, 443, 631, 1080, 3128, 8000, 8080, 8888:
-		return true
-	}
-	return false
-}
-
 // pair is a connection's two endpoints, in canonical order.
 type pair struct{ lo, hi netip.AddrPort }
 
@@ -122,7 +112,7 @@ func zeekLog(w io.Writer, path string) error {
 		e := cur[k]
 		if e == nil || e.c.Expired(p.Time) || e.c.IsReuse(zs) {
 			e = &entry{c: &zeek.Conn{}, a: s.Src, b: s.Dst}
-			if zeek.FlipsOnCreate(zs.Flags, s.Src.Port(), s.Dst.Port(), likelyServerPort) {
+			if zeek.FlipsOnCreate(zs.Flags, s.Src.Port(), s.Dst.Port(), zeek.LikelyServerPort) {
 				e.c.StartFlipped()
 			}
 			cur[k] = e
