@@ -1,9 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -13,16 +13,22 @@ import (
 	"github.com/tcpstate/tcpstate/reassembly"
 )
 
+type connsOptions struct {
+	sourceOptions
+	format string
+}
+
 func newConnsCmd(st *streams) *cobra.Command {
-	o := &sourceOptions{}
+	o := &connsOptions{}
 	cmd := &cobra.Command{
 		Use:   "conns (-r FILE | -i IFACE) [FILTER...]",
 		Short: "One row per connection: who, when, how much, both final states and how it ended",
 		Long: `Print one row per connection in the capture: its id (the order connections
 began), client and server, when it was first seen (UTC), how long it lasted,
 packets and payload bytes in each direction, the final state of the client
-and of the server, and how it ended in words: closed by client or server,
-reset by client or server, refused, timed out in SYN_SENT, still open, ...
+and of the server, Zeek's conn_state and history for it, and how it ended
+in words: closed by client or server, reset by client or server, refused,
+timed out in SYN_SENT, still open, ...
 
 The client is the endpoint that sent the first SYN. Without one (the
 capture began late) the sender of a SYN-ACK is the server, and without
@@ -30,10 +36,25 @@ that the lower port, or the well-known one, is taken as the server: such
 rows are marked "?" next to the id (and "roles_guessed" in JSON).
 
 A 4-tuple reused after TIME_WAIT or a refusal is a new connection with its
-own id.`,
+own id.
+
+Rows are written as connections end, in the order they began, so memory
+holds the connections still open, not the whole capture. The text table's
+column widths are fixed by its first 1000 rows.
+
+--format zeek writes Zeek's conn.log (tab-separated, with its header lines,
+ready for zeek-cut), and --format zeek-json the same records as JSON Lines
+with Zeek's field names. Their rows come in the order connections ended, as
+Zeek writes them. The originator is the endpoint that sent the first segment
+unless Zeek's rules flip the roles; conn_state, history and the byte counts
+follow Zeek's definitions (see docs/zeek.md for the few differences). Each
+row is one of tcpstate's connections: Zeek can split a 4-tuple's packets
+differently (it ends an unanswered attempt after 5 s, for one).`,
 		Example: `  tcpstate conns -r capture.pcap
   tcpstate conns -r capture.pcap --json | jq 'select(.ending | startswith("reset"))'
-  tcpstate conns -r part1.pcap -r part2.pcap --time-wait 30s`,
+  tcpstate conns -r part1.pcap -r part2.pcap --time-wait 30s
+  tcpstate conns -r capture.pcap --format zeek > conn.log
+  tcpstate conns -r capture.pcap --format zeek | zeek-cut id.orig_h id.resp_p conn_state history`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.setFilterArgs(args); err != nil {
 				return err
@@ -42,6 +63,7 @@ own id.`,
 		},
 	}
 	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json (as --json), zeek (Zeek's conn.log) or zeek-json (Zeek's JSON conn.log)")
 	return cmd
 }
 
@@ -56,55 +78,116 @@ type dirJSON struct {
 
 // connRow is one connection. The JSON names are stable.
 type connRow struct {
-	ID           uint64   `json:"id"`
-	Proto        string   `json:"proto"`
-	Client       string   `json:"client"`
-	Server       string   `json:"server"`
-	RolesBy      string   `json:"roles_by"`
-	RolesGuessed bool     `json:"roles_guessed"`
-	PickedUp     bool     `json:"picked_up"`
-	FirstSeen    string   `json:"first_seen"`
-	LastSeen     string   `json:"last_seen"`
-	Duration     float64  `json:"duration"`
-	C2S          dirJSON  `json:"c2s"`
-	S2C          dirJSON  `json:"s2c"`
-	ClientState  string   `json:"client_state"`
-	ServerState  string   `json:"server_state"`
-	Ending       string   `json:"ending"`
-	Anomalies    []string `json:"anomalies,omitempty"`
+	ID            uint64   `json:"id"`
+	Proto         string   `json:"proto"`
+	Client        string   `json:"client"`
+	Server        string   `json:"server"`
+	RolesBy       string   `json:"roles_by"`
+	RolesGuessed  bool     `json:"roles_guessed"`
+	PickedUp      bool     `json:"picked_up"`
+	FirstSeen     string   `json:"first_seen"`
+	LastSeen      string   `json:"last_seen"`
+	Duration      float64  `json:"duration"`
+	C2S           dirJSON  `json:"c2s"`
+	S2C           dirJSON  `json:"s2c"`
+	ClientState   string   `json:"client_state"`
+	ServerState   string   `json:"server_state"`
+	Ending        string   `json:"ending"`
+	ZeekConnState string   `json:"zeek_conn_state"`
+	ZeekHistory   string   `json:"zeek_history"`
+	Anomalies     []string `json:"anomalies,omitempty"`
 
 	// For the text table, without holding on to the connection.
 	first                    time.Time
 	clientState, serverState fsm.State
 }
 
-func runConns(o *sourceOptions, st *streams) error {
+func runConns(o *connsOptions, st *streams) error {
+	switch o.format {
+	case "text", "json", "zeek", "zeek-json":
+	default:
+		return fmt.Errorf("--format must be text, json, zeek or zeek-json, not %q", o.format)
+	}
+	if o.json {
+		if o.format != "text" && o.format != "json" {
+			return fmt.Errorf("--json and --format %s cannot be combined", o.format)
+		}
+		o.format = "json"
+	}
 	if err := o.validate(); err != nil {
 		return err
 	}
-	// A row is made as each connection leaves the table, so that memory
-	// holds rows, not connections.
-	var rows []connRow
+	var w rowWriter
+	switch o.format {
+	case "zeek", "zeek-json":
+		w = newZeekWriter(st.stdout, o.format == "zeek-json")
+	default:
+		w = newOrderedRows(newConnsWriter(st.stdout, o.format == "json", newPalette(colorEnabled(o.color, st.stdout))))
+	}
+	// Rows are written as connections leave the table: memory holds the
+	// connections still open (and the rows waiting for an older one).
 	keep := func(c *reassembly.Conn) bool {
-		rows = append(rows, newConnRow(c))
+		w.add(c)
 		return false
 	}
-	a, err := analyze(o, st, analyzeOptions{keep: keep})
+	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started})
 	if err != nil {
 		return err
 	}
 	for _, c := range a.conns {
-		rows = append(rows, newConnRow(c))
+		w.add(c)
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	err = writeBuffered(st.stdout, func(w io.Writer) error {
-		if o.json {
-			return writeJSONLines(w, rows)
+	return a.finish(&o.sourceOptions, st, w.close(a))
+}
+
+// rowWriter takes connections as they end and writes their rows.
+type rowWriter interface {
+	// started is called with the time of the first packet.
+	started(first time.Time)
+	add(c *reassembly.Conn)
+	// close writes what is left and returns the first write error.
+	close(a *analysis) error
+}
+
+// orderedRows puts rows back in the order connections began: a row waits
+// until every connection with a smaller id has ended.
+type orderedRows struct {
+	out     *connsWriter
+	next    uint64
+	waiting map[uint64]connRow
+}
+
+func newOrderedRows(out *connsWriter) *orderedRows {
+	return &orderedRows{out: out, next: 1, waiting: map[uint64]connRow{}}
+}
+
+func (r *orderedRows) started(time.Time) {}
+
+func (r *orderedRows) add(c *reassembly.Conn) {
+	if c.ID != r.next {
+		r.waiting[c.ID] = newConnRow(c)
+		return
+	}
+	r.out.write(newConnRow(c))
+	r.next++
+	for {
+		row, ok := r.waiting[r.next]
+		if !ok {
+			return
 		}
-		writeConnsTable(w, rows, newPalette(colorEnabled(o.color, st.stdout)))
-		return nil
-	})
-	return a.finish(o, st, err)
+		delete(r.waiting, r.next)
+		r.out.write(row)
+		r.next++
+	}
+}
+
+func (r *orderedRows) close(*analysis) error {
+	if len(r.waiting) > 0 {
+		// Every connection has been added by now, so nothing is missing:
+		// a gap would be a bug, and its rows are written all the same.
+		return fmt.Errorf("internal error: %d rows after a missing connection %d", len(r.waiting), r.next)
+	}
+	return r.out.flush()
 }
 
 func newConnRow(c *reassembly.Conn) connRow {
@@ -118,59 +201,118 @@ func newConnRow(c *reassembly.Conn) connRow {
 		Duration: c.Last.Sub(c.First).Seconds(),
 		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
 		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
-		Ending: c.Ending(), Anomalies: c.Anomalies.Names(),
-		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
+		Ending: c.Ending(), ZeekConnState: c.Zeek.State(), ZeekHistory: c.Zeek.History(),
+		Anomalies: c.Anomalies.Names(),
+		first:     c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
 }
 
-func writeConnsTable(w io.Writer, rows []connRow, p *palette) {
-	header := []string{"ID", "CLIENT", "SERVER", "FIRST SEEN (UTC)", "DURATION", "PKTS C>S", "S>C", "BYTES C>S", "S>C", "CLIENT STATE", "SERVER STATE", "ENDING"}
-	right := []bool{true, false, false, false, true, true, true, true, true, false, false, false}
-	cells := make([][]string, len(rows))
-	width := make([]int, len(header))
-	for i, h := range header {
-		width[i] = len(h)
-	}
-	for i, r := range rows {
-		id := fmt.Sprint(r.ID)
-		if r.RolesGuessed {
-			id += "?"
+// connsWriter writes rows as a text table or JSON Lines. The table's
+// column widths come from its first alignRows rows, which it holds back;
+// later rows are written at once.
+type connsWriter struct {
+	w       *errWriter
+	json    bool
+	p       *palette
+	pending []connRow
+	width   []int
+	aligned bool
+}
+
+const alignRows = 1000
+
+var (
+	connsHeader = []string{"ID", "CLIENT", "SERVER", "FIRST SEEN (UTC)", "DURATION", "PKTS C>S", "S>C", "BYTES C>S", "S>C", "CLIENT STATE", "SERVER STATE", "ZEEK", "HISTORY", "ENDING"}
+	connsRight  = []bool{true, false, false, false, true, true, true, true, true, false, false, false, false, false}
+)
+
+func newConnsWriter(w io.Writer, json bool, p *palette) *connsWriter {
+	return &connsWriter{w: newErrWriter(w), json: json, p: p}
+}
+
+func (cw *connsWriter) write(r connRow) {
+	if cw.json {
+		b, err := json.Marshal(&r)
+		if err != nil {
+			cw.w.fail(err)
+			return
 		}
-		cells[i] = []string{id, r.Client, r.Server, formatTime(r.first), fmt.Sprintf("%.3fs", r.Duration),
-			fmt.Sprint(r.C2S.Packets), fmt.Sprint(r.S2C.Packets), fmt.Sprint(r.C2S.Bytes), fmt.Sprint(r.S2C.Bytes),
-			r.ClientState, r.ServerState, r.Ending}
+		cw.w.Write(append(b, '\n'))
+		return
+	}
+	if !cw.aligned {
+		cw.pending = append(cw.pending, r)
+		if len(cw.pending) == alignRows {
+			cw.align()
+		}
+		return
+	}
+	cw.line(connCells(&r), &r)
+}
+
+// align fixes the column widths from the rows held back, and writes them.
+func (cw *connsWriter) align() {
+	cw.aligned = true
+	cw.width = make([]int, len(connsHeader))
+	for i, h := range connsHeader {
+		cw.width[i] = len(h)
+	}
+	cells := make([][]string, len(cw.pending))
+	for i := range cw.pending {
+		cells[i] = connCells(&cw.pending[i])
 		for j, cell := range cells[i] {
-			width[j] = max(width[j], len(cell))
+			cw.width[j] = max(cw.width[j], len(cell))
 		}
 	}
-	line := func(cols []string, color func(j int, s string) string) {
-		var b strings.Builder
-		for j, s := range cols {
-			pad := strings.Repeat(" ", width[j]-len(s))
-			if j == len(cols)-1 {
-				pad = ""
-			}
-			if right[j] {
-				b.WriteString(pad + color(j, s))
-			} else {
-				b.WriteString(color(j, s) + pad)
-			}
-			if j < len(cols)-1 {
-				b.WriteString("  ")
-			}
+	cw.line(connsHeader, nil)
+	for i := range cw.pending {
+		cw.line(cells[i], &cw.pending[i])
+	}
+	cw.pending = nil
+}
+
+func connCells(r *connRow) []string {
+	id := fmt.Sprint(r.ID)
+	if r.RolesGuessed {
+		id += "?"
+	}
+	return []string{id, r.Client, r.Server, formatTime(r.first), fmt.Sprintf("%.3fs", r.Duration),
+		fmt.Sprint(r.C2S.Packets), fmt.Sprint(r.S2C.Packets), fmt.Sprint(r.C2S.Bytes), fmt.Sprint(r.S2C.Bytes),
+		r.ClientState, r.ServerState, r.ZeekConnState, r.ZeekHistory, r.Ending}
+}
+
+// line writes one row of the table; r is nil for the header.
+func (cw *connsWriter) line(cols []string, r *connRow) {
+	var b strings.Builder
+	for j, s := range cols {
+		pad := ""
+		if n := cw.width[j] - len(s); n > 0 && j < len(cols)-1 {
+			pad = strings.Repeat(" ", n)
 		}
-		fmt.Fprintln(w, b.String())
+		switch {
+		case r == nil:
+			s = cw.p.header.Sprint(s)
+		case j == 9:
+			s = cw.p.State(r.clientState, 0)
+		case j == 10:
+			s = cw.p.State(r.serverState, 0)
+		}
+		if connsRight[j] {
+			b.WriteString(pad + s)
+		} else {
+			b.WriteString(s + pad)
+		}
+		if j < len(cols)-1 {
+			b.WriteString("  ")
+		}
 	}
-	line(header, func(_ int, s string) string { return p.header.Sprint(s) })
-	for i, r := range rows {
-		line(cells[i], func(j int, s string) string {
-			switch j {
-			case 9:
-				return p.State(r.clientState, 0)
-			case 10:
-				return p.State(r.serverState, 0)
-			}
-			return s
-		})
+	b.WriteByte('\n')
+	cw.w.WriteString(b.String())
+}
+
+func (cw *connsWriter) flush() error {
+	if !cw.json && !cw.aligned {
+		cw.align()
 	}
+	return cw.w.flush()
 }

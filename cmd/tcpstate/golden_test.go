@@ -70,6 +70,8 @@ func TestGolden(t *testing.T) {
 		{"netstat.json", []string{"netstat", "--json"}},
 		{"conns", []string{"conns"}},
 		{"conns.json", []string{"conns", "--json"}},
+		{"conns.zeek", []string{"conns", "--format", "zeek"}},
+		{"conns.zeek-json", []string{"conns", "--format", "zeek-json"}},
 		{"events", []string{"events"}},
 		{"events.json", []string{"events", "--json"}},
 		{"ladder", []string{"ladder"}},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -168,4 +169,43 @@ func (w *packetWriter) close() error {
 		return fmt.Errorf("write %q: %w", w.file.path, err)
 	}
 	return w.file.commit()
+}
+
+// errWriter is a buffered writer that remembers its first error and
+// writes nothing after it, so that a long stream of rows can be written
+// without checking each one.
+type errWriter struct {
+	b   *bufio.Writer
+	err error
+}
+
+func newErrWriter(w io.Writer) *errWriter { return &errWriter{b: bufio.NewWriterSize(w, 64<<10)} }
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.b.Write(p)
+	w.err = err
+	return n, err
+}
+
+func (w *errWriter) WriteString(s string) {
+	if w.err == nil {
+		_, w.err = w.b.WriteString(s)
+	}
+}
+
+func (w *errWriter) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+// flush writes what is buffered and returns the first error.
+func (w *errWriter) flush() error {
+	if w.err == nil {
+		w.err = w.b.Flush()
+	}
+	return w.err
 }
