@@ -79,6 +79,8 @@ func TestGolden(t *testing.T) {
 		{"ladder.mermaid", []string{"ladder", "--format", "mermaid"}},
 		{"ladder.svg", []string{"ladder", "--format", "svg"}},
 		{"diagram.svg", []string{"diagram"}},
+		{"stats", []string{"stats"}},
+		{"stats.json", []string{"stats", "--json"}},
 	}
 	// Ladders of the flood draw one half-open connection and the real one:
 	// 200 alike add nothing.

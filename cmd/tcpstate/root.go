@@ -91,7 +91,7 @@ same meaning.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newNetstatCmd(st), newConnsCmd(st), newEventsCmd(st), newLadderCmd(st), newDiagramCmd(st))
+	root.AddCommand(newNetstatCmd(st), newConnsCmd(st), newEventsCmd(st), newLadderCmd(st), newDiagramCmd(st), newStatsCmd(st))
 	return root
 }
 
