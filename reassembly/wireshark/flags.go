@@ -19,15 +19,15 @@ const (
 	// also set with FastRetransmission and SpuriousRetransmission.
 	Retransmission Flags = 1 << iota
 	// FastRetransmission: a retransmission at the sequence number the
-	// receiver repeated in two or more duplicate ACKs, within 20 ms of the
-	// receiver's last ACK.
+	// receiver repeated in two or more duplicate ACKs, less than 20 ms
+	// after the receiver's last segment.
 	FastRetransmission
-	// SpuriousRetransmission: data (or any segment with data) that the
-	// receiver had already acknowledged.
+	// SpuriousRetransmission: data the receiver had already acknowledged
+	// (it ends at or before the receiver's last ACK).
 	SpuriousRetransmission
 	// OutOfOrder: a segment below the sender's highest sequence number
-	// that came within the connection's first RTT (3 ms before the RTT is
-	// known) of the segment that set it, and does not end exactly there.
+	// that came less than the handshake's RTT (3 ms when it is not known)
+	// after the segment that set it, and does not end exactly there.
 	OutOfOrder
 	// LostSegment ("previous segment not captured"): the segment starts
 	// beyond the sender's highest sequence number. RST is never flagged.
@@ -61,9 +61,11 @@ const (
 	// the peer last advertised (only once the peer's window scaling is
 	// known). SYN/FIN/RST segments are never flagged.
 	WindowFull
-	// ReusedPorts: a SYN whose sequence number differs from the SYN that
-	// began the conversation of its 4-tuple (a new conversation starts), or
-	// such a SYN-ACK.
+	// ReusedPorts: a SYN without ACK whose sequence number differs from
+	// its sender's ISN as Wireshark recorded it (the first SYN's, or one
+	// below the first sequence number or peer's ACK seen when the
+	// conversation began without a SYN): a new conversation starts on the
+	// 4-tuple. Also a SYN-ACK whose sequence number differs so.
 	ReusedPorts
 	// TFOSyn: a SYN carrying a TCP Fast Open cookie (RFC 7413).
 	TFOSyn
