@@ -17,8 +17,8 @@ import (
 // ACKs, keep-alives, zero windows and probes, window updates, segments that
 // fill the window, FIN, RST, SYNs with the same or a new ISN, Fast Open,
 // window scaling, sequence numbers near the wrap, and clocks that stall or
-// step back. It is the input of the random comparison with tshark and of
-// the fuzz seeds.
+// step back. It feeds the random comparison with tshark, the allocation
+// test and the benchmark.
 func walk(r *rand.Rand, port uint16, start time.Time, n int) []step {
 	var (
 		nxt     [2]uint32 // next new sequence number of each side

@@ -3,6 +3,7 @@ package wireshark
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -219,7 +220,7 @@ func compare(tshark, ours map[uint64]verdict) (int, []disagreement) {
 			bad = append(bad, disagreement{f, tshark[f], ours[f]})
 		}
 	}
-	slices.SortFunc(bad, func(a, b disagreement) int { return int(a.frame - b.frame) })
+	slices.SortFunc(bad, func(a, b disagreement) int { return cmp.Compare(a.frame, b.frame) })
 	return len(frames), bad
 }
 
