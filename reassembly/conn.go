@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/wireshark"
 	"github.com/tcpstate/tcpstate/reassembly/zeek"
 )
 
@@ -58,6 +59,18 @@ type Conn struct {
 	Zeek zeek.Conn
 	// FirstFromClient is true when the client sent the first segment seen.
 	FirstFromClient bool
+	// Wireshark is the conversation as Wireshark's TCP analysis sees it.
+	// Wireshark keeps one conversation per 4-tuple, so a connection that
+	// reuses one carries on its predecessor's. Its endpoint 0 is the first
+	// sender on the 4-tuple (the client when wsFirstFromClient).
+	Wireshark wireshark.Conn
+	// Flags are Wireshark's analysis flags of the latest segment, and
+	// DupAck its duplicate-ACK number (tcp.analysis.duplicate_ack_num).
+	Flags  wireshark.Flags
+	DupAck uint32
+	// FlagCounts counts the connection's segments by analysis flag.
+	FlagCounts wireshark.Counts
+	wsFirstFromClient bool
 
 	key        Key
 	class      class

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/capture"
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/wireshark"
 	"github.com/tcpstate/tcpstate/reassembly/zeek"
 )
 
@@ -151,16 +152,26 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 	f := fsm.Flags(s.Flags)
 	key := KeyOf(s.Src, s.Dst)
 	c := t.conns[key]
+	var prev *Conn
 	if c != nil && f.Contains(fsm.SYN) && !f.Contains(fsm.ACK) && c.reusedBy(s) {
 		c.Machine.EndTimeWait(ts, pkt)
 		t.emit(c)
 		c.replaced = true
 		t.remove(c)
 		t.stats.PortReuses++
-		c = nil
+		prev, c = c, nil
 	}
 	if c == nil {
 		c = t.newConn(key, s, ts, pkt)
+		if prev != nil {
+			// Wireshark's conversation on the 4-tuple goes on.
+			c.Wireshark = prev.Wireshark
+			first := prev.Server
+			if prev.wsFirstFromClient {
+				first = prev.Client
+			}
+			c.wsFirstFromClient = first == c.Client
+		}
 	}
 	from := fsm.Client
 	if s.Src != c.Client {
@@ -174,6 +185,15 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 		t.seg.WScale = int8(min(s.Opts.WScale, 14))
 	}
 	rep := c.Machine.Step(from, &t.seg, ts, pkt)
+	wsFrom := 0
+	if (from == fsm.Client) != c.wsFirstFromClient {
+		wsFrom = 1
+	}
+	c.Flags, c.DupAck = c.Wireshark.Add(wsFrom, wireshark.Segment{
+		Segment: t.seg, Time: ts, HeaderTruncated: s.HeaderTruncated,
+		TFOCookie: s.Opts.Has&capture.OptFastOpen != 0 && s.Opts.TFOCookieLen > 0,
+	})
+	c.FlagCounts.Add(c.Flags)
 	c.Zeek.Add((from == fsm.Client) == c.FirstFromClient, zeek.Segment{
 		Flags: f, Seq: s.Seq, Ack: s.Ack, Window: s.Window, Len: s.PayloadLen, IPLen: s.IPLen, Time: ts,
 		PayloadCut: len(s.Payload) < s.PayloadLen,
@@ -234,6 +254,7 @@ func (t *Table) newConn(key Key, s *capture.Segment, ts time.Time, pkt uint64) *
 	c := &Conn{ID: t.nextID, key: key, First: ts, Last: ts, FirstPacket: pkt}
 	c.Client, c.Server, c.Roles = roles(s)
 	c.FirstFromClient = s.Src == c.Client
+	c.wsFirstFromClient = c.FirstFromClient
 	if zeek.FlipsOnCreate(fsm.Flags(s.Flags), s.Src.Port(), s.Dst.Port(), zeek.LikelyServerPort) {
 		c.Zeek.StartFlipped()
 	}

@@ -1,6 +1,9 @@
 package wireshark
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // Flags is a set of Wireshark's TCP analysis flags: the tcp.analysis.*
 // display-filter fields that Wireshark sets on a segment. A bit is set
@@ -137,4 +140,29 @@ func ParseFlag(name string) (Flags, bool) {
 		}
 	}
 	return 0, false
+}
+
+// NumFlags is the number of analysis flags.
+const NumFlags = numFlags
+
+// Counts counts segments by analysis flag: Counts[i] is the count of the
+// flag 1<<i.
+type Counts [numFlags]uint32
+
+// Add counts the flags of one segment.
+func (c *Counts) Add(f Flags) {
+	for f &= AllFlags; f != 0; f &= f - 1 {
+		c[bits.TrailingZeros32(uint32(f))]++
+	}
+}
+
+// Map returns the counts that are not zero, by tshark field name.
+func (c *Counts) Map() map[string]uint32 {
+	m := map[string]uint32{}
+	for i, n := range c {
+		if n > 0 {
+			m[flagNames[i]] = n
+		}
+	}
+	return m
 }
