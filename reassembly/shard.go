@@ -215,7 +215,7 @@ func (s *Sharded) Now() time.Time {
 
 // Add hands one segment to the worker of its connection. Unlike Table.Add
 // it returns nothing: the segment is processed later, on the worker. The
-// segment is copied without its payload; s can be reused at once.
+// segment is copied without its payload; seg can be reused at once.
 func (s *Sharded) Add(seg *capture.Segment, ts time.Time, pkt uint64) {
 	if s.single != nil {
 		s.single.Add(seg, ts, pkt)

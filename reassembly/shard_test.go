@@ -459,6 +459,45 @@ func TestShardedMaxConnsPerWorker(t *testing.T) {
 	}
 }
 
+// TestShardedFlushMatchesTable: Flush hands every connection to Finished
+// in the order one table does, after the timers have run through a
+// capture.
+func TestShardedFlushMatchesTable(t *testing.T) {
+	files := generatedCaptures(t)
+	recs := readCapture(t, files["flood.pcapng"])
+	flush := func(newTracker func(Config) tracker) outcome {
+		var o outcome
+		cfg := shortTimers
+		cfg.Finished = func(c *Conn) { o.finished = append(o.finished, c) }
+		tr := newTracker(cfg)
+		for i := range recs {
+			tr.Add(&recs[i].seg, recs[i].ts, recs[i].pkt)
+		}
+		before := len(o.finished)
+		switch tr := tr.(type) {
+		case tableTracker:
+			tr.Flush()
+		case *Sharded:
+			tr.Flush()
+			defer tr.Close()
+		}
+		if len(o.finished) == before {
+			panic("Flush finished nothing")
+		}
+		o.live, o.listeners, o.stats = tr.Conns(), tr.Listeners(), tr.Stats()
+		return o
+	}
+	want := flush(func(cfg Config) tracker { return tableTracker{NewTable(cfg)} })
+	if want.stats.Live != 0 {
+		t.Fatalf("%d connections left after Flush", want.stats.Live)
+	}
+	for _, workers := range []int{2, 3} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			compare(t, want, flush(func(cfg Config) tracker { return NewSharded(cfg, workers) }))
+		})
+	}
+}
+
 // pausing is a Sharded closed every 5000 segments.
 type pausing struct {
 	*Sharded
