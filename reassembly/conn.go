@@ -81,6 +81,9 @@ type Conn struct {
 	full       bool // it was evicted to make room in a full table
 	replaced   bool // a new connection took its 4-tuple
 	emitted    int  // transitions already handed to Config.Transition
+
+	// order is where Sharded would put it in one table's timer lists.
+	order stamp
 }
 
 // IPv6 reports whether the connection is over IPv6.

@@ -8,4 +8,8 @@
 //
 // Time is the capture's: the table's clock advances with the timestamps of
 // the segments given to it, and with Advance.
+//
+// Sharded spreads the work of a Table over several cores: connections are
+// split across worker goroutines by their 4-tuple, and what it reports is
+// what one Table would report.
 package reassembly
