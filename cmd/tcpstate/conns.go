@@ -96,6 +96,9 @@ type connRow struct {
 	ZeekConnState string   `json:"zeek_conn_state"`
 	ZeekHistory   string   `json:"zeek_history"`
 	Anomalies     []string `json:"anomalies,omitempty"`
+	// Analysis counts the connection's segments by Wireshark analysis
+	// flag, by tshark's field name (tcp.analysis.NAME).
+	Analysis map[string]uint32 `json:"analysis,omitempty"`
 
 	// For the text table, without holding on to the connection.
 	first                    time.Time
@@ -202,7 +205,7 @@ func newConnRow(c *reassembly.Conn) connRow {
 		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
 		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
 		Ending: c.Ending(), ZeekConnState: c.Zeek.State(), ZeekHistory: c.Zeek.History(),
-		Anomalies: c.Anomalies.Names(),
+		Anomalies: c.Anomalies.Names(), Analysis: c.FlagCounts.Map(),
 		first:     c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tcpstate/tcpstate/capture"
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/wireshark"
 )
 
 type ladderOptions struct {
@@ -36,8 +37,10 @@ of each endpoint after every segment. Each connection's header lists both
 sides' handshake options (MSS, window scale, SACK permitted, timestamps, TCP
 Fast Open) and the handshake round trip as the capture point saw it.
 
-Segments are tagged: retransmission, out-of-order, previous segment not
-captured, dup ACK, keep-alive, zero window, RST ignored or challenged.
+Segments are tagged with Wireshark's TCP analysis flags, in the words of its
+Info column (Retransmission, Out-Of-Order, Previous segment not captured,
+Dup ACK #n, Keep-Alive, ZeroWindow, Window Update, ...), and with what the
+state machine noticed: RST ignored or challenged, anomalies.
 A state caused by a segment the endpoint received (not one it sent) is
 inferred and marked; one that later packets proved never happened is shown
 as revised. When no SYN was captured, the ladder says so and how the roles
@@ -186,7 +189,7 @@ func (lb *ladderBuilder) segment(c *reassembly.Conn, s *capture.Segment, p *capt
 	row := ladderRow{
 		Offset: p.Time.Sub(b.view.Start), Packet: p.Num, From: from, Flags: f,
 		Seq: s.Seq, Ack: s.Ack, Len: s.PayloadLen, Window: c.Machine.Endpoint(from).Window,
-		Tags: segmentTags(rep),
+		Tags: segmentTags(rep, c.Flags, c.DupAck),
 	}
 	if f.Contains(fsm.SYN) {
 		o := &b.view.Options[from]
@@ -211,26 +214,24 @@ func (lb *ladderBuilder) segment(c *reassembly.Conn, s *capture.Segment, p *capt
 	b.hist = append(b.hist, len(c.Machine.History()))
 }
 
-// segmentTags names what the state machine noticed about a segment.
-func segmentTags(rep fsm.Report) []string {
+// segmentTags names what is notable about a segment: Wireshark's analysis
+// flags, in the words of its Info column, then what the state machine
+// noticed that Wireshark has no word for (RSTs it ignored or challenged,
+// anomalies).
+func segmentTags(rep fsm.Report, ws wireshark.Flags, dupAck uint32) []string {
 	var t []string
-	if rep.Retransmission {
-		t = append(t, "retransmission")
-	}
-	if rep.OutOfOrder {
-		t = append(t, "out-of-order")
-	}
-	if rep.Gap {
-		t = append(t, "previous segment not captured")
-	}
-	if rep.KeepAlive {
-		t = append(t, "keep-alive")
-	}
-	if rep.DupAck {
-		t = append(t, "dup ACK")
-	}
-	if rep.ZeroWindow {
-		t = append(t, "zero window")
+	for _, w := range wiresharkTags {
+		if !ws.Contains(w.flag) {
+			continue
+		}
+		if w.flag == wireshark.Retransmission && ws&(wireshark.FastRetransmission|wireshark.SpuriousRetransmission) != 0 {
+			continue // the more specific word says it
+		}
+		if w.flag == wireshark.DuplicateAck {
+			t = append(t, fmt.Sprintf("Dup ACK #%d", dupAck))
+			continue
+		}
+		t = append(t, w.tag)
 	}
 	if rep.Anomalies&(fsm.RSTOutOfWindow|fsm.RSTIgnored) != 0 {
 		t = append(t, "RST ignored")
@@ -241,6 +242,29 @@ func segmentTags(rep fsm.Report) []string {
 	rest := rep.Anomalies &^ (fsm.RSTOutOfWindow | fsm.RSTIgnored | fsm.RSTChallenged)
 	t = append(t, rest.Names()...)
 	return t
+}
+
+// wiresharkTags are the analysis flags as Wireshark's Info column words
+// them (without its "TCP " prefix), in its order.
+var wiresharkTags = []struct {
+	flag wireshark.Flags
+	tag  string
+}{
+	{wireshark.ReusedPorts, "Port numbers reused"},
+	{wireshark.LostSegment, "Previous segment not captured"},
+	{wireshark.AckLostSegment, "ACKed unseen segment"},
+	{wireshark.Retransmission, "Retransmission"},
+	{wireshark.FastRetransmission, "Fast Retransmission"},
+	{wireshark.SpuriousRetransmission, "Spurious Retransmission"},
+	{wireshark.OutOfOrder, "Out-Of-Order"},
+	{wireshark.KeepAlive, "Keep-Alive"},
+	{wireshark.KeepAliveAck, "Keep-Alive ACK"},
+	{wireshark.DuplicateAck, "Dup ACK"},
+	{wireshark.ZeroWindowProbe, "ZeroWindowProbe"},
+	{wireshark.ZeroWindowProbeAck, "ZeroWindowProbeAck"},
+	{wireshark.ZeroWindow, "ZeroWindow"},
+	{wireshark.WindowFull, "Window Full"},
+	{wireshark.WindowUpdate, "Window Update"},
 }
 
 func optionsOf(o *capture.Options) handshakeOptions {

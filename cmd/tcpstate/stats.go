@@ -12,6 +12,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/wireshark"
 )
 
 func newStatsCmd(st *streams) *cobra.Command {
@@ -75,6 +76,7 @@ type statsReport struct {
 	StatePairs  []count     `json:"final_states"`
 	ZeekStates  []count     `json:"zeek_conn_states"`
 	Endings     []count     `json:"endings"`
+	Analysis    []count     `json:"analysis_flags"`
 	TopConns    []hostCount `json:"top_talkers"`
 	TopResets   []hostCount `json:"top_resetters"`
 	Indications []string    `json:"indications"`
@@ -87,6 +89,7 @@ type statsCollector struct {
 	statePairs map[string]uint64
 	zeek       map[string]uint64
 	endings    map[string]uint64
+	analysisN  [wireshark.NumFlags]uint64
 	hosts      map[netip.Addr]*hostTally
 	servers    map[netip.AddrPort]*serverTally
 	scans      map[[2]netip.Addr]*scanTally
@@ -148,6 +151,9 @@ func (sc *statsCollector) add(c *reassembly.Conn) {
 	m := &c.Machine
 	sc.statePairs[m.State(fsm.Client).String()+" / "+m.State(fsm.Server).String()]++
 	sc.zeek[c.Zeek.State()]++
+	for i, n := range c.FlagCounts {
+		sc.analysisN[i] += uint64(n)
+	}
 	ending := c.Ending()
 	sc.endings[ending]++
 	sc.host(c.Client.Addr()).conns++
@@ -232,6 +238,13 @@ func (sc *statsCollector) report(a *analysis) *statsReport {
 	r.StatePairs = sortedCounts(sc.statePairs, nil)
 	r.ZeekStates = sortedCounts(sc.zeek, zeekStateMeaning)
 	r.Endings = sortedCounts(sc.endings, nil)
+	flags := map[string]uint64{}
+	for i, n := range sc.analysisN {
+		if n > 0 {
+			flags[wireshark.Flags(1<<i).String()] = n
+		}
+	}
+	r.Analysis = sortedCounts(flags, nil)
 	r.TopConns = topHosts(sc.hosts, sc.o.top, func(h *hostTally) uint64 { return h.conns })
 	r.TopResets = topHosts(sc.hosts, sc.o.top, func(h *hostTally) uint64 { return h.resets })
 	r.Indications = sc.indications()
@@ -375,6 +388,7 @@ func writeStats(w io.Writer, r *statsReport, p *palette) {
 	section("Final states (client / server)", r.StatePairs, false)
 	section("Zeek conn_state", r.ZeekStates, true)
 	section("Endings", r.Endings, false)
+	section("Wireshark analysis flags (segments)", r.Analysis, false)
 	hosts("Top talkers (connections)", r.TopConns)
 	hosts("Top resetters (connections they reset or refused)", r.TopResets)
 	fmt.Fprintln(w)
