@@ -69,7 +69,7 @@ type Conn struct {
 	Flags  wireshark.Flags
 	DupAck uint32
 	// FlagCounts counts the connection's segments by analysis flag.
-	FlagCounts wireshark.Counts
+	FlagCounts        wireshark.Counts
 	wsFirstFromClient bool
 
 	key        Key

@@ -206,7 +206,7 @@ func newConnRow(c *reassembly.Conn) connRow {
 		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
 		Ending: c.Ending(), ZeekConnState: c.Zeek.State(), ZeekHistory: c.Zeek.History(),
 		Anomalies: c.Anomalies.Names(), Analysis: c.FlagCounts.Map(),
-		first:     c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
+		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
 }
 
