@@ -111,6 +111,7 @@ type batch struct {
 // tick.
 type entry struct {
 	seg  capture.Segment
+	cut  bool // the capture cut the payload (seg's is dropped)
 	ts   time.Time
 	pkt  uint64
 	seq  uint64
@@ -233,6 +234,7 @@ func (s *Sharded) Add(seg *capture.Segment, ts time.Time, pkt uint64) {
 	e := s.entry(sh)
 	e.seg = *seg
 	e.seg.Payload = nil
+	e.cut = len(seg.Payload) < seg.PayloadLen
 	e.ts, e.pkt, e.seq, e.tick = ts, pkt, s.seq, nil
 	if len(sh.fill.entries) == batchLen {
 		s.send(sh)
@@ -674,7 +676,7 @@ func (sh *shard) add(e *entry) {
 	t := sh.t
 	sh.cur = e.seq
 	conns, listeners := t.stats.Conns, len(t.listeners)
-	c, _ := t.Add(&e.seg, e.ts, e.pkt)
+	c, _ := t.add(&e.seg, e.cut, e.ts, e.pkt)
 	if t.stats.Conns != conns {
 		*sh.sink = append(*sh.sink, event{seq: e.seq, c: c, create: true})
 	}

@@ -54,7 +54,8 @@ func readCapture(tb testing.TB, path string) []record {
 		}
 		last = pkt.Time
 		if dec.Decode(pkt.LinkType, pkt.Data, &seg) == capture.ClassTCP {
-			seg.Payload = nil
+			// Keep the payload: whether the capture cut it matters (Zeek).
+			seg.Payload = append([]byte(nil), seg.Payload...)
 			recs = append(recs, record{seg, pkt.Time, pkt.Num})
 		}
 	}
@@ -221,6 +222,13 @@ func diffConn(a, b *Conn) string {
 	// history with its revisions.
 	if !reflect.DeepEqual(a.Machine, b.Machine) {
 		return fmt.Sprintf("machines differ\ntable   %v\nsharded %v", a.Machine.History(), b.Machine.History())
+	}
+	// Zeek's and Wireshark's views of it.
+	if !reflect.DeepEqual(a.Zeek, b.Zeek) {
+		return fmt.Sprintf("zeek differs: table %s %s, sharded %s %s", a.Zeek.State(), a.Zeek.History(), b.Zeek.State(), b.Zeek.History())
+	}
+	if a.Wireshark != b.Wireshark || a.FlagCounts != b.FlagCounts || a.Flags != b.Flags || a.DupAck != b.DupAck {
+		return fmt.Sprintf("wireshark analysis differs: table %v, sharded %v", a.FlagCounts.Map(), b.FlagCounts.Map())
 	}
 	return ""
 }

@@ -142,6 +142,12 @@ func (t *Table) Stats() Stats {
 // Add runs one segment through its connection and returns the connection
 // and what the state machine made of the segment.
 func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Report) {
+	return t.add(s, len(s.Payload) < s.PayloadLen, ts, pkt)
+}
+
+// add is Add for a segment whose payload may have been dropped: cut says
+// whether the capture had cut it short.
+func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Conn, fsm.Report) {
 	t.stats.Segments++
 	if ts.After(t.now) {
 		t.now = ts
@@ -196,7 +202,7 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 	c.FlagCounts.Add(c.Flags)
 	c.Zeek.Add((from == fsm.Client) == c.FirstFromClient, zeek.Segment{
 		Flags: f, Seq: s.Seq, Ack: s.Ack, Window: s.Window, Len: s.PayloadLen, IPLen: s.IPLen, Time: ts,
-		PayloadCut: len(s.Payload) < s.PayloadLen,
+		PayloadCut: cut,
 	})
 	t.emit(c)
 	d := &c.Dir[from]

@@ -30,7 +30,7 @@ func (d *damagedError) Unwrap() error { return d.err }
 // analysis is what reading a whole capture produced.
 type analysis struct {
 	in    *input
-	table *reassembly.Table
+	table connTable
 	// conns holds every connection, finished or not, oldest first.
 	conns    []*reassembly.Conn
 	read     uint64 // packets read
@@ -47,6 +47,16 @@ type analysis struct {
 type snapshot struct {
 	at    time.Time
 	sendQ map[uint64][2]uint32
+}
+
+// connTable is the connection table: one reassembly.Table, or a
+// reassembly.Sharded that spreads the connections over several cores.
+type connTable interface {
+	Advance(now time.Time)
+	Settle(now time.Time)
+	Conns() []*reassembly.Conn
+	Listeners() []*reassembly.Listener
+	Stats() reassembly.Stats
 }
 
 // analyzeOptions are what a command wants from the analysis.
@@ -85,7 +95,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 	}
 	a := &analysis{maxConns: o.maxConns, in: in}
 	var finished []*reassembly.Conn
-	a.table = reassembly.NewTable(reassembly.Config{
+	cfg := reassembly.Config{
 		FSM:              fsm.Config{MSL: o.timeWait / 2},
 		IdleTimeout:      o.idleTimeout,
 		HandshakeTimeout: o.handshakeTimeout,
@@ -96,7 +106,23 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 			}
 		},
 		Transition: ao.transition,
-	})
+	}
+	// The connections are spread over the cores when nothing needs to see
+	// each segment as it is taken: the results are the same (see
+	// reassembly.Sharded), the wall time shorter. A live capture keeps one
+	// table, which its ticker shares with the packet loop.
+	var (
+		table   *reassembly.Table
+		sharded *reassembly.Sharded
+	)
+	if workers := o.workers; workers > 1 && ao.segment == nil && ao.transition == nil && in.live == nil {
+		sharded = reassembly.NewSharded(cfg, workers)
+		defer sharded.Close()
+		a.table = sharded
+	} else {
+		table = reassembly.NewTable(cfg)
+		a.table = table
+	}
 	var live *liveRun
 	if in.live != nil {
 		live = startLive(a, o, st, ao, save)
@@ -166,9 +192,13 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		cl := dec.Decode(pkt.LinkType, pkt.Data, &seg)
 		a.classes[cl]++
 		if cl == capture.ClassTCP {
-			c, rep := a.table.Add(&seg, pkt.Time, pkt.Num)
-			if ao.segment != nil {
-				ao.segment(c, &seg, &pkt, rep)
+			if sharded != nil {
+				sharded.Add(&seg, pkt.Time, pkt.Num)
+			} else {
+				c, rep := table.Add(&seg, pkt.Time, pkt.Num)
+				if ao.segment != nil {
+					ao.segment(c, &seg, &pkt, rep)
+				}
 			}
 		}
 		if live != nil {
@@ -204,7 +234,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 	return a, nil
 }
 
-func takeSnapshot(t *reassembly.Table, at time.Time) *snapshot {
+func takeSnapshot(t connTable, at time.Time) *snapshot {
 	t.Advance(at)
 	s := &snapshot{at: at, sendQ: make(map[uint64][2]uint32)}
 	for _, c := range t.Conns() {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -103,6 +104,7 @@ type sourceOptions struct {
 	snaplen          int
 	noPromisc        bool
 	bufferMiB        int
+	workers          int
 	timeWait         time.Duration
 	idleTimeout      time.Duration
 	handshakeTimeout time.Duration
@@ -124,6 +126,7 @@ func (o *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Hour, "forget connections silent for this long")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", 2*time.Minute, "give up on SYN_SENT and SYN_RECEIVED after this long without a segment")
 	fs.IntVar(&o.maxConns, "max-conns", reassembly.DefaultMaxConns, "keep at most this many connections (3 to 4 KiB of memory each); when full, evict closed, then half-open, then TIME_WAIT, then the longest-idle connection")
+	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "spread the connections over `N` cores (same results; 1 for one); commands that follow each segment (events, ladder, diagram) and live captures use one")
 	fs.StringVarP(&o.write, "write", "w", "", "also save every packet read to `FILE` (pcapng), atomically; never over an input")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary on standard error")
 	fs.StringVar(&o.color, "color", "auto", "colour the output: auto (when standard output is a terminal and NO_COLOR is unset), always or never")
@@ -175,6 +178,9 @@ func (o *sourceOptions) validate() error {
 	}
 	if o.snaplen < 1 {
 		return fmt.Errorf("--snapshot-length must be at least 1")
+	}
+	if o.workers < 1 {
+		return fmt.Errorf("--workers must be at least 1")
 	}
 	if o.bufferMiB < 1 {
 		return fmt.Errorf("--buffer-size must be at least 1 MiB")
