@@ -17,10 +17,12 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -510,4 +512,34 @@ func TestLiveWallClock(t *testing.T) {
 		t.Fatalf("no TIME_WAIT → CLOSED streamed within %v of a quiet interface; got:\n%s", waited.Round(time.Millisecond), out)
 	}
 	t.Logf("TIME_WAIT (2s) ended on the wall clock, streamed %v after the close", waited.Round(time.Millisecond))
+}
+
+// TestLiveNeedsPrivilege runs a live capture as an unprivileged user: one
+// line saying what is needed, and a non-zero exit.
+func TestLiveNeedsPrivilege(t *testing.T) {
+	netlab.Require(t, "runuser")
+	dir, err := os.MkdirTemp("", "tcpstate-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "tcpstate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("runuser", "-u", "nobody", "--", bin, "netstat", "-i", "lo")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
+		t.Fatalf("as nobody: %v, want exit %d; stderr %q", err, exitError, stderr.String())
+	}
+	want := `tcpstate: capture: live capture on "lo" needs root or CAP_NET_RAW` + "\n"
+	if stderr.String() != want || stdout.Len() != 0 {
+		t.Errorf("as nobody: stdout %q, stderr %q; want only %q", stdout.String(), stderr.String(), want)
+	}
 }
