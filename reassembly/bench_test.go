@@ -1,8 +1,10 @@
 package reassembly
 
 import (
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -86,4 +88,55 @@ func BenchmarkDecodeAndTrack(b *testing.B) {
 			feed(f.ack)
 		}
 	}
+}
+
+// BenchmarkFile runs the whole offline pipeline (read, decode, table, both
+// state machines, Settle and Flush) over the capture named by
+// TCPSTATE_BENCH_FILE, such as one written by cmd/pcapgen. It reports the
+// cost per packet besides the cost per pass over the file.
+func BenchmarkFile(b *testing.B) {
+	path := os.Getenv("TCPSTATE_BENCH_FILE")
+	if path == "" {
+		b.Skip("TCPSTATE_BENCH_FILE is not set: name a capture to measure")
+	}
+	var packets uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		packets = runFile(b, path, Config{Finished: func(*Conn) {}})
+	}
+	per := float64(b.N) * float64(packets)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/pkt")
+	b.ReportMetric(float64(packets), "pkts")
+}
+
+// runFile runs one capture through a new table and returns its packets.
+func runFile(tb testing.TB, path string, cfg Config) uint64 {
+	src, err := capture.Open([]string{path}, capture.OpenOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	t := NewTable(cfg)
+	var (
+		p   capture.Packet
+		s   capture.Segment
+		dec capture.Decoder
+		n   uint64
+	)
+	for {
+		err := src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n++
+		if dec.Decode(p.LinkType, p.Data, &s) == capture.ClassTCP {
+			t.Add(&s, p.Time, p.Num)
+		}
+	}
+	t.Settle(t.Now())
+	t.Flush()
+	return n
 }

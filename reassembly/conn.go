@@ -77,15 +77,17 @@ func (c *Conn) Ending() string {
 		return "refused"
 	}
 	var firstFIN, firstRST *fsm.Transition
-	for i, tr := range m.History() {
+	var fin, rst fsm.Transition
+	for i := range m.HistoryLen() {
+		tr := m.HistoryAt(i)
 		if tr.Revised || tr.Revision {
 			continue
 		}
 		if tr.Cause == fsm.CauseSentFIN && firstFIN == nil {
-			firstFIN = &m.History()[i]
+			fin, firstFIN = tr, &fin
 		}
 		if tr.Cause == fsm.CauseSentRST && firstRST == nil {
-			firstRST = &m.History()[i]
+			rst, firstRST = tr, &rst
 		}
 	}
 	cs, ss := m.State(fsm.Client), m.State(fsm.Server)
@@ -95,8 +97,8 @@ func (c *Conn) Ending() string {
 	case c.full && !m.Finished():
 		return "evicted from a full table in " + cs.String() + "/" + ss.String()
 	case c.timedOut:
-		for _, tr := range m.History() {
-			if tr.Cause == fsm.CauseHandshakeTimeout {
+		for i := range m.HistoryLen() {
+			if tr := m.HistoryAt(i); tr.Cause == fsm.CauseHandshakeTimeout {
 				return "timed out in " + tr.From.String()
 			}
 		}

@@ -34,7 +34,8 @@ type Config struct {
 	// in capture-time order: those a segment causes and those of timers
 	// (TIME_WAIT running out, handshakes given up, port reuse). Revisions
 	// come as transitions of their own; Revised flags on earlier ones are
-	// set later, in the connection's history.
+	// set later, in the connection's history. The transition is valid only
+	// during the call: copy it to keep it.
 	Transition func(*Conn, *fsm.Transition)
 }
 
@@ -110,6 +111,7 @@ type Table struct {
 	nextTick  time.Time
 	stats     Stats
 	seg       fsm.Segment
+	tr        fsm.Transition // what Config.Transition is handed
 }
 
 // Listener is a listening socket inferred from the capture.
@@ -328,13 +330,14 @@ func (t *Table) Settle(now time.Time) {
 
 // emit hands the connection's new transitions to the Transition callback.
 func (t *Table) emit(c *Conn) {
-	h := c.Machine.History()
+	n := c.Machine.HistoryLen()
 	if t.cfg.Transition != nil {
-		for i := c.emitted; i < len(h); i++ {
-			t.cfg.Transition(c, &h[i])
+		for i := c.emitted; i < n; i++ {
+			t.tr = c.Machine.HistoryAt(i)
+			t.cfg.Transition(c, &t.tr)
 		}
 	}
-	c.emitted = len(h)
+	c.emitted = n
 }
 
 // refile files c again after a timer changed it. It reports whether c
