@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -139,4 +140,33 @@ func runFile(tb testing.TB, path string, cfg Config) uint64 {
 	t.Settle(t.Now())
 	t.Flush()
 	return n
+}
+
+// BenchmarkTableMemory measures the heap a connection costs in the table:
+// its Conn and its share of the map, with a handshake and a little data
+// done (so that the history holds a few transitions).
+func BenchmarkTableMemory(b *testing.B) {
+	const conns = 100_000
+	var ms runtime.MemStats
+	var perConn float64
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		f := &feeder{t: NewTable(Config{}), now: t0}
+		for i := range conns {
+			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+			f.add(seg(c, srv, "S", 1000, 0, 0), time.Microsecond)
+			f.add(seg(srv, c, "SA", 7000, 1001, 0), time.Microsecond)
+			f.add(seg(c, srv, "PA", 1001, 7001, 100), time.Microsecond)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		if n := f.t.Stats().Live; n != conns {
+			b.Fatalf("%d connections live, want %d", n, conns)
+		}
+		perConn = float64(ms.HeapAlloc-before) / conns
+		runtime.KeepAlive(f)
+	}
+	b.ReportMetric(perConn, "heap-B/conn")
 }

@@ -43,23 +43,25 @@ type Dir struct {
 type Conn struct {
 	ID             uint64 // 1-based, in the order connections were first seen
 	Client, Server netip.AddrPort
-	Roles          RoleReason
 	First, Last    time.Time
 	FirstPacket    uint64
 	// Dir counts segments by sender: Dir[fsm.Client] is client to server.
 	Dir       [2]Dir
 	Anomalies fsm.Anomaly
-	Machine   fsm.Machine
+	Roles     RoleReason
 
-	key        Key
 	class      class
-	prev, next *Conn
 	listened   bool
 	timedOut   bool // its handshake was given up
 	evicted    bool // it was evicted idle
 	full       bool // it was evicted to make room in a full table
 	replaced   bool // a new connection took its 4-tuple
 	emitted    int  // transitions already handed to Config.Transition
+	prev, next *Conn
+
+	// Machine comes last: its only pointer is its first word, so that the
+	// garbage collector's scan of a Conn ends there.
+	Machine fsm.Machine
 }
 
 // IPv6 reports whether the connection is over IPv6.
