@@ -91,27 +91,49 @@ func BenchmarkDecodeAndTrack(b *testing.B) {
 	}
 }
 
-// BenchmarkFile runs the whole offline pipeline (read, decode, table, both
-// state machines, Settle and Flush) over the capture named by
-// TCPSTATE_BENCH_FILE, such as one written by cmd/pcapgen. It reports the
-// cost per packet besides the cost per pass over the file.
-func BenchmarkFile(b *testing.B) {
+// BenchmarkWholeFile runs the whole offline pipeline (read, decode, table,
+// both state machines, Settle and Flush) over the capture named by
+// TCPSTATE_BENCH_FILE, such as one cmd/pcapgen writes, with and without
+// Config.Recycle. Besides the cost of a pass over the file it reports the
+// cost and the allocations per segment, and the allocations per
+// connection: without Recycle, one Conn each is the floor.
+//
+//	TCPSTATE_BENCH_FILE=bench-1m.pcap go test -run - -bench WholeFile ./reassembly
+func BenchmarkWholeFile(b *testing.B) {
 	path := os.Getenv("TCPSTATE_BENCH_FILE")
 	if path == "" {
 		b.Skip("TCPSTATE_BENCH_FILE is not set: name a capture to measure")
 	}
-	var packets uint64
-	b.ReportAllocs()
-	for b.Loop() {
-		packets = runFile(b, path, Config{Finished: func(*Conn) {}})
+	for _, recycle := range []bool{false, true} {
+		name := "plain"
+		if recycle {
+			name = "recycle"
+		}
+		b.Run(name, func(b *testing.B) {
+			var st Stats
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			mallocs := ms.Mallocs
+			b.ReportAllocs()
+			for b.Loop() {
+				st = trackFile(b, path, Config{Recycle: recycle, Finished: func(*Conn) {}})
+			}
+			runtime.ReadMemStats(&ms)
+			n := float64(b.N)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n/float64(st.Segments), "ns/seg")
+			b.ReportMetric(float64(st.Segments), "segs")
+			b.ReportMetric(float64(st.Conns), "conns")
+			b.ReportMetric(float64(st.Peak), "peak-conns")
+			allocs := float64(ms.Mallocs-mallocs) / n
+			b.ReportMetric(allocs/float64(st.Segments), "allocs/seg")
+			b.ReportMetric(allocs/float64(st.Conns), "allocs/conn")
+		})
 	}
-	per := float64(b.N) * float64(packets)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/pkt")
-	b.ReportMetric(float64(packets), "pkts")
 }
 
-// runFile runs one capture through a new table and returns its packets.
-func runFile(tb testing.TB, path string, cfg Config) uint64 {
+// trackFile runs one capture through a new table and returns the table's
+// counters.
+func trackFile(tb testing.TB, path string, cfg Config) Stats {
 	src, err := capture.Open([]string{path}, capture.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
@@ -122,7 +144,6 @@ func runFile(tb testing.TB, path string, cfg Config) uint64 {
 		p   capture.Packet
 		s   capture.Segment
 		dec capture.Decoder
-		n   uint64
 	)
 	for {
 		err := src.Next(&p)
@@ -132,14 +153,14 @@ func runFile(tb testing.TB, path string, cfg Config) uint64 {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		n++
 		if dec.Decode(p.LinkType, p.Data, &s) == capture.ClassTCP {
 			t.Add(&s, p.Time, p.Num)
 		}
 	}
 	t.Settle(t.Now())
+	st := t.Stats()
 	t.Flush()
-	return n
+	return st
 }
 
 // BenchmarkTableMemory measures the heap a connection costs in the table:
