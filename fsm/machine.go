@@ -64,7 +64,8 @@ type Report struct {
 }
 
 // Machine tracks both endpoints of one connection. The zero value is not
-// ready: call Reset first.
+// ready: call Reset first. A Machine that goes on stepping must not be
+// copied: the copy would share its overflow history.
 //
 // A Machine holds no pointer but its overflow history, which is nil for an
 // ordinary connection: the transitions of a handshake, an exchange and a

@@ -150,9 +150,8 @@ const (
 // tupleOf returns the tuple of a segment from a to b, or b to a.
 func tupleOf(a, b netip.AddrPort) tuple {
 	aa, ba := a.Addr(), b.Addr()
-	a16, b16 := aa.As16(), ba.As16()
-	ah, al := binary.BigEndian.Uint64(a16[:8]), binary.BigEndian.Uint64(a16[8:])
-	bh, bl := binary.BigEndian.Uint64(b16[:8]), binary.BigEndian.Uint64(b16[8:])
+	ah, al := addrWords(aa)
+	bh, bl := addrWords(ba)
 	ap, bp := a.Port(), b.Port()
 	a4, b4 := aa.Is4(), ba.Is4()
 	if bh < ah || (bh == ah && (bl < al || (bl == al && (bp < ap || (bp == ap && b4 && !a4))))) {
@@ -166,6 +165,17 @@ func tupleOf(a, b netip.AddrPort) tuple {
 		t.family |= familyHi4
 	}
 	return t
+}
+
+// addrWords returns the 16-byte form of a (an IPv4 address mapped into
+// IPv6) as two big-endian words.
+func addrWords(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 // Listener is a listening socket inferred from the capture.
@@ -419,9 +429,13 @@ func (t *Table) refile(c *Conn) (stuck bool) {
 
 // file puts c at the back of the list its state belongs to.
 func (t *Table) file(c *Conn) {
+	cl := classOf(&c.Machine)
+	if cl == c.class && t.lists[cl].tail == c {
+		return // already there
+	}
 	t.lists[c.class].unlink(c)
-	c.class = classOf(&c.Machine)
-	t.lists[c.class].push(c)
+	c.class = cl
+	t.lists[cl].push(c)
 }
 
 func (t *Table) remove(c *Conn) {
