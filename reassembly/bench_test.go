@@ -191,3 +191,21 @@ func BenchmarkTableMemory(b *testing.B) {
 	}
 	b.ReportMetric(perConn, "heap-B/conn")
 }
+
+var sinkTuple tuple
+
+// BenchmarkTupleOf measures the key of every lookup, for IPv4 and IPv6.
+func BenchmarkTupleOf(b *testing.B) {
+	for _, p := range []struct{ name, a, b string }{
+		{"ipv4", "192.0.2.1:40000", "198.51.100.7:80"},
+		{"ipv6", "[2001:db8::1]:40000", "[2001:db8::7]:80"},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			x, y := netip.MustParseAddrPort(p.a), netip.MustParseAddrPort(p.b)
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkTuple = tupleOf(x, y)
+			}
+		})
+	}
+}
