@@ -21,21 +21,20 @@ const maxEpochSeconds = math.MaxInt64/int64(time.Second) - 1
 func since(epoch int64, t time.Time) int64 {
 	sec := t.Unix()
 	d := sec - epoch
-	// The subtraction overflows only when the operands have different signs
-	// and the result has the sign of epoch.
-	if (sec >= 0) != (epoch >= 0) && (d >= 0) != (sec >= 0) {
-		if sec >= 0 {
-			return math.MaxInt64
-		}
-		return math.MinInt64
-	}
-	switch {
-	case d > maxEpochSeconds:
-		return math.MaxInt64
-	case d < -maxEpochSeconds:
-		return math.MinInt64
+	// Out of range: the subtraction overflowed (the operands have different
+	// signs and the result has the sign of epoch), or d is too far.
+	if (sec^epoch)&(d^sec) < 0 || uint64(d+maxEpochSeconds) > uint64(2*maxEpochSeconds) {
+		return saturated(sec, epoch)
 	}
 	return d*int64(time.Second) + int64(t.Nanosecond())
+}
+
+// saturated is the int64 end on the side of sec from epoch.
+func saturated(sec, epoch int64) int64 {
+	if sec > epoch {
+		return math.MaxInt64
+	}
+	return math.MinInt64
 }
 
 // addNanos returns a+b, saturated to the int64 range.
