@@ -13,5 +13,9 @@
 //
 // The package does no I/O, keeps no clock of its own (capture timestamps
 // are its only time) and knows nothing of addresses; it imports only the
-// standard library.
+// standard library. A Machine is small and holds no pointer but for a
+// history longer than an ordinary connection's, so that a table of
+// hundreds of thousands of them costs the garbage collector little: it
+// keeps times as nanoseconds and transitions in a compact form, and
+// History, HistoryAt and LastAt hand them out as Transition values.
 package fsm

@@ -1,16 +1,18 @@
 package fsm
 
-import "time"
-
 // Endpoint is one end of a connection as the capture shows it: its state
 // and what it sent. Fields are read-only outside the package.
+//
+// Fields are ordered by size, so that the struct has no padding: a table
+// holds two endpoints for every connection.
 type Endpoint struct {
-	State State
-	// Passive is true while the endpoint is assumed to have begun in LISTEN.
-	Passive bool
+	// timeWaitSince is when it entered TIME_WAIT (or last restarted the
+	// timer there), in the machine's nanoseconds; valid while State is
+	// TimeWait. Machine.TimeWaitSince returns it as a time.
+	timeWaitSince int64
+
 	// ISN is the initial sequence number; valid iff HasISN.
-	ISN    Seq
-	HasISN bool
+	ISN Seq
 	// Base is the sequence number relative numbers count from: the ISN, or
 	// the first sequence number seen when the SYN was not captured.
 	Base Seq
@@ -19,29 +21,34 @@ type Endpoint struct {
 	SndNxt Seq
 	// Ack is the highest acknowledgment number the endpoint sent: its
 	// RCV.NXT as the wire shows it; valid iff HasAck.
-	Ack    Seq
-	HasAck bool
+	Ack Seq
 	// FIN is the sequence number of the endpoint's FIN; valid iff HasFIN.
-	FIN    Seq
-	HasFIN bool
+	FIN Seq
 	// Window is the last receive window it advertised, scaled.
 	Window uint32
-	// WScale is the window-scale shift it offered on its SYN, -1 if none.
-	WScale int8
-	// TimeWaitSince is when it entered TIME_WAIT (or last restarted the
-	// timer there); valid while State is TimeWait.
-	TimeWaitSince time.Time
 
-	initial State // the state before the first transition
-	base    State // the state after every event that can no longer be revised
-	log     [logCap]entry
-	n       int
-	hasSeq  bool // it has sent a segment: SndNxt and Base are valid
 	// holeStart and holeLen are the last gap in what it sent that the
 	// capture saw: segments filling it are out of order, not retransmitted.
 	holeStart Seq
 	holeLen   uint32
+	synEnd    Seq // one past its SYN and the data the SYN carried (Fast Open)
+	finAck    Seq // the acknowledgment its FIN segment carried; valid iff finAcks
+	log       [logCap]entry
 	rawWindow uint16 // the window field of its last segment
+
+	State State
+	// Passive is true while the endpoint is assumed to have begun in LISTEN.
+	Passive bool
+	HasISN  bool
+	HasAck  bool
+	HasFIN  bool
+	// WScale is the window-scale shift it offered on its SYN, -1 if none.
+	WScale int8
+
+	initial State // the state before the first transition
+	base    State // the state after every event that can no longer be revised
+	n       uint8 // events in log
+	hasSeq  bool  // it has sent a segment: SndNxt and Base are valid
 	// synLost and finLost are set once the capture proves that a copy of
 	// its SYN or FIN was lost: further copies are not assumed delivered.
 	synLost, finLost bool
@@ -55,8 +62,6 @@ type Endpoint struct {
 	scaleOK                    bool // both SYNs offered window scaling
 	sentSYN                    bool // it sent a SYN or SYN-ACK
 	synTracked                 bool // its first SYN was seen: WScale and synEnd are set
-	synEnd                     Seq  // one past its SYN and the data the SYN carried (Fast Open)
-	finAck                     Seq  // the acknowledgment its FIN segment carried; valid iff finAcks
 	finAcks                    bool
 	sentSYNACK                 bool // it sent a SYN-ACK
 	wasOpen                    bool // it has been in a state other than CLOSED and LISTEN
@@ -209,30 +214,32 @@ func next(s State, ev event, passive bool) State {
 // logCap bounds the events kept for revision; older ones become permanent.
 const logCap = 8
 
-// entry is an event that still matters for revision.
+// entry is an event that still matters for revision. Every event in the
+// log changed the state, so it has a transition in the history, whose time
+// is the event's.
 type entry struct {
+	hist    int32 // index in the machine's history of the transition it caused
 	ev      event
 	certain bool
-	at      int64 // capture time, Unix nanoseconds
-	hist    int   // index in Machine.hist of the transition it caused, -1 if none
 }
 
-// replay recomputes the state from base through the log.
-func (e *Endpoint) replay() (State, int64) {
-	s, since := e.base, int64(0)
-	for i := range e.n {
+// replay recomputes the state of e from its base through its log. When the
+// log enters TIME_WAIT, timed is true and since is when it last did.
+func (m *Machine) replay(e *Endpoint) (s State, since int64, timed bool) {
+	s = e.base
+	for i := range int(e.n) {
 		n := next(s, e.log[i].ev, e.Passive)
 		if n != s && n == TimeWait {
-			since = e.log[i].at
+			since, timed = m.hist(int(e.log[i].hist)).at, true
 		}
 		s = n
 	}
-	return s, since
+	return s, since, timed
 }
 
 // fold makes the oldest events permanent while they are certain.
 func (e *Endpoint) fold() {
-	k := 0
+	k := uint8(0)
 	for k < e.n && e.log[k].certain {
 		e.base = next(e.base, e.log[k].ev, e.Passive)
 		k++
@@ -256,7 +263,7 @@ func (e *Endpoint) push(en entry) {
 
 // find returns the index of the newest inferred event ev, or -1.
 func (e *Endpoint) find(ev event) int {
-	for i := e.n - 1; i >= 0; i-- {
+	for i := int(e.n) - 1; i >= 0; i-- {
 		if l := &e.log[i]; l.ev == ev && !l.certain {
 			return i
 		}

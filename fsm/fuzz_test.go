@@ -431,8 +431,8 @@ func fuzzMachine(t *testing.T, data []byte, verbose bool) {
 			c.grew(0, nil)
 		}
 		for r := Client; r <= Server; r++ {
-			if e := m.Endpoint(r); e.State == TimeWait && now.Sub(e.TimeWaitSince) >= cfg.TimeWait() {
-				c.failf("timewait", "%s still in TIME_WAIT %v after %v", r, now.Sub(e.TimeWaitSince), e.TimeWaitSince)
+			if since := m.TimeWaitSince(r); m.State(r) == TimeWait && now.Sub(since) >= cfg.TimeWait() {
+				c.failf("timewait", "%s still in TIME_WAIT %v after %v", r, now.Sub(since), since)
 			}
 		}
 		switch o.flags {

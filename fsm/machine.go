@@ -64,25 +64,40 @@ type Report struct {
 }
 
 // Machine tracks both endpoints of one connection. The zero value is not
-// ready: call Reset first. A Machine must not be copied after Reset.
+// ready: call Reset first. A Machine that goes on stepping must not be
+// copied: the copy would share its overflow history.
+//
+// A Machine holds no pointer but its overflow history, which is nil for an
+// ordinary connection: the transitions of a handshake, an exchange and a
+// close fit in the machine itself, so a table of machines costs the garbage
+// collector little.
 type Machine struct {
+	// spill holds the transitions after the first histInline.
+	spill    []transition
 	cfg      Config
+	epoch    int64 // the Unix second times count from (see time.go)
+	now      int64 // the time of the packet or timer being processed
+	pkt      uint64
 	ep       [2]Endpoint
-	hist     []Transition
-	inline   [12]Transition
+	inline   [histInline]transition
+	nhist    int32 // transitions in the history
 	started  bool
 	pickedUp bool
 	refused  bool
 	answered bool
-	now      time.Time
-	pkt      uint64
+	hasEpoch bool
 }
 
+// histInline is how many transitions a Machine keeps without allocating:
+// a handshake, a close from either side and TIME_WAIT running out take 11.
+const histInline = 12
+
 // Reset makes m a new connection whose client is CLOSED and whose server is
-// LISTEN.
+// LISTEN. It keeps the storage m grew for a long history, so that a
+// recycled machine does not allocate again.
 func (m *Machine) Reset(cfg Config) {
-	*m = Machine{cfg: cfg}
-	m.hist = m.inline[:0]
+	spill := m.spill[:0]
+	*m = Machine{cfg: cfg, spill: spill}
 	m.ep[Client].reset(Closed, false)
 	m.ep[Server].reset(Listen, true)
 }
@@ -93,9 +108,54 @@ func (m *Machine) Endpoint(r Role) *Endpoint { return &m.ep[r] }
 // State returns the current state of the endpoint with role r.
 func (m *Machine) State(r Role) State { return m.ep[r].State }
 
-// History returns every transition so far, oldest first. The slice is owned
-// by the machine; Revised flags in it change as later packets arrive.
-func (m *Machine) History() []Transition { return m.hist }
+// History returns every transition so far, oldest first, in a new slice:
+// Revised flags in it are those known now, and later packets may set more.
+// HistoryLen and HistoryAt read the history without allocating.
+func (m *Machine) History() []Transition {
+	h := make([]Transition, m.HistoryLen())
+	for i := range h {
+		h[i] = m.HistoryAt(i)
+	}
+	return h
+}
+
+// HistoryLen returns the number of transitions so far.
+func (m *Machine) HistoryLen() int { return int(m.nhist) }
+
+// HistoryAt returns transition i of the history, 0 being the oldest. It
+// panics if i is not in [0, HistoryLen()), like a slice index.
+func (m *Machine) HistoryAt(i int) Transition {
+	t := m.hist(i)
+	return Transition{
+		Time: m.timeOf(t.at), Packet: t.pkt, Role: t.role, From: t.from, To: t.to,
+		Cause: t.cause, Certain: t.certain, Revision: t.revision, Revised: t.revised,
+	}
+}
+
+// hist returns transition i as the machine stores it.
+func (m *Machine) hist(i int) *transition {
+	if i < histInline {
+		if i >= int(m.nhist) {
+			panic("fsm: history index out of range")
+		}
+		return &m.inline[i]
+	}
+	return &m.spill[i-histInline]
+}
+
+// appendHist adds a transition to the history.
+func (m *Machine) appendHist(t transition) {
+	if m.nhist < histInline {
+		m.inline[m.nhist] = t
+	} else {
+		m.spill = append(m.spill, t)
+	}
+	m.nhist++
+}
+
+// TimeWaitSince returns when the endpoint with role r entered TIME_WAIT,
+// or last restarted the timer there; valid while its state is TimeWait.
+func (m *Machine) TimeWaitSince(r Role) time.Time { return m.timeOf(m.ep[r].timeWaitSince) }
 
 // PickedUp reports whether the capture began after the handshake.
 func (m *Machine) PickedUp() bool { return m.pickedUp }
@@ -114,8 +174,8 @@ func (m *Machine) Started() bool { return m.started }
 // the whole history known now tells it: inferred transitions that were
 // later revised never happened.
 func (m *Machine) StateAt(r Role, t time.Time) State {
-	if tr, ok := m.LastAt(r, t); ok {
-		return tr.To
+	if i := m.lastAt(r, t); i >= 0 {
+		return m.hist(i).to
 	}
 	return m.ep[r].initial
 }
@@ -123,18 +183,29 @@ func (m *Machine) StateAt(r Role, t time.Time) State {
 // LastAt returns the last transition of the endpoint with role r at or
 // before time t that was not revised, and false if there was none.
 func (m *Machine) LastAt(r Role, t time.Time) (Transition, bool) {
-	var last Transition
-	found := false
-	for i := range m.hist {
-		tr := &m.hist[i]
-		if tr.Time.After(t) {
+	if i := m.lastAt(r, t); i >= 0 {
+		return m.HistoryAt(i), true
+	}
+	return Transition{}, false
+}
+
+// lastAt returns the index of what LastAt returns, or -1.
+func (m *Machine) lastAt(r Role, t time.Time) int {
+	if m.nhist == 0 {
+		return -1
+	}
+	at := since(m.epoch, t)
+	last := -1
+	for i := range m.HistoryLen() {
+		tr := m.hist(i)
+		if tr.at > at {
 			break
 		}
-		if tr.Role == r && !tr.Revised {
-			last, found = *tr, true
+		if tr.role == r && !tr.revised {
+			last = i
 		}
 	}
-	return last, found
+	return last
 }
 
 // Finished reports whether both endpoints are CLOSED (or back in LISTEN):
@@ -179,50 +250,54 @@ func (m *Machine) SendQ(r Role) uint32 {
 // Advance runs the timers up to now: an endpoint whose 2·MSL in TIME_WAIT
 // has passed becomes CLOSED. It returns the number of transitions added.
 func (m *Machine) Advance(now time.Time) int {
-	n := len(m.hist)
+	n := m.HistoryLen()
+	if m.ep[Client].State != TimeWait && m.ep[Server].State != TimeWait {
+		return 0
+	}
 	tw := m.cfg.TimeWait()
+	t := m.stamp(now)
 	// The endpoint whose timer runs out first closes first, so that the
 	// history stays in time order.
 	order := [2]Role{Client, Server}
-	if m.ep[Server].TimeWaitSince.Before(m.ep[Client].TimeWaitSince) {
+	if m.ep[Server].timeWaitSince < m.ep[Client].timeWaitSince {
 		order = [2]Role{Server, Client}
 	}
 	for _, r := range order {
 		e := &m.ep[r]
-		if e.State == TimeWait && !now.Before(e.TimeWaitSince.Add(tw)) {
-			at := e.TimeWaitSince.Add(tw)
-			if n := len(m.hist); n > 0 && at.Before(m.hist[n-1].Time) {
-				at = m.hist[n-1].Time // a revision restored a TIME_WAIT already over
+		if e.State == TimeWait && t >= addNanos(e.timeWaitSince, tw) {
+			at := addNanos(e.timeWaitSince, tw)
+			if m.nhist > 0 && at < m.hist(m.HistoryLen()-1).at {
+				at = m.hist(m.HistoryLen() - 1).at // a revision restored a TIME_WAIT already over
 			}
 			m.now, m.pkt = at, 0
 			m.apply(r, evTimeWaitExpired, true, CauseTimeWaitExpired)
 		}
 	}
-	return len(m.hist) - n
+	return m.HistoryLen() - n
 }
 
 // GiveUp closes endpoints still in the handshake, as a kernel does when
 // its SYN or SYN-ACK retransmissions run out.
 func (m *Machine) GiveUp(now time.Time) int {
-	n := len(m.hist)
-	m.now, m.pkt = now, 0
+	n := m.HistoryLen()
+	m.now, m.pkt = m.stamp(now), 0
 	for r := Client; r <= Server; r++ {
 		if m.ep[r].State.Handshake() {
 			m.apply(r, evGiveUp, true, CauseHandshakeTimeout)
 		}
 	}
-	return len(m.hist) - n
+	return m.HistoryLen() - n
 }
 
 // EndTimeWait closes an endpoint in TIME_WAIT because a new connection
 // reuses its ports.
 func (m *Machine) EndTimeWait(now time.Time, pkt uint64) int {
-	n := len(m.hist)
-	m.now, m.pkt = now, pkt
+	n := m.HistoryLen()
+	m.now, m.pkt = m.stamp(now), pkt
 	for r := Client; r <= Server; r++ {
 		if m.ep[r].State == TimeWait {
 			m.apply(r, evTimeWaitExpired, true, CausePortReuse)
 		}
 	}
-	return len(m.hist) - n
+	return m.HistoryLen() - n
 }

@@ -256,7 +256,7 @@ func TestTimeWaitExpiry(t *testing.T) {
 		s2c("FA", 301, 102, 0, ""),
 		c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED").after(time.Second),
 	})
-	tw := m.Endpoint(Client).TimeWaitSince
+	tw := m.TimeWaitSince(Client)
 	if n := m.Advance(tw.Add(59 * time.Second)); n != 0 || m.State(Client) != TimeWait {
 		t.Fatalf("59 s into TIME_WAIT: %d transitions, state %s", n, m.State(Client))
 	}
@@ -275,7 +275,7 @@ func TestTimeWaitExpiry(t *testing.T) {
 		c2s("S", 100, 0, 0, ""), s2c("SA", 300, 101, 0, ""), c2s("A", 101, 301, 0, ""),
 		c2s("FA", 101, 301, 0, ""), s2c("FA", 301, 102, 0, ""), c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED"),
 	})
-	if m.Advance(m.Endpoint(Client).TimeWaitSince.Add(10 * time.Second)); m.State(Client) != Closed {
+	if m.Advance(m.TimeWaitSince(Client).Add(10 * time.Second)); m.State(Client) != Closed {
 		t.Errorf("MSL 5 s: state %s after 10 s", m.State(Client))
 	}
 }

@@ -242,7 +242,7 @@ func noRevisionOf(t *testing.T, m *Machine, r Role) {
 // that FIN (last): the FIN's arrival lies between the two.
 func wantTimeWaitSince(t *testing.T, m *Machine, r Role, first, last time.Time) time.Time {
 	t.Helper()
-	since := m.Endpoint(r).TimeWaitSince
+	since := m.TimeWaitSince(r)
 	if m.State(r) != TimeWait || since.Before(first) || since.After(last) {
 		t.Errorf("%s: %s since %s, want TIME_WAIT since between %s and %s", r, m.State(r),
 			since.Format("15:04:05.000"), first.Format("15:04:05.000"), last.Format("15:04:05.000"))

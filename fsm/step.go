@@ -7,8 +7,8 @@ import "time"
 // History; the Report says what else it learned.
 func (m *Machine) Step(from Role, seg *Segment, at time.Time, pkt uint64) Report {
 	var rep Report
-	m.now, m.pkt = at, pkt
-	n0 := len(m.hist)
+	m.now, m.pkt = m.stamp(at), pkt
+	n0 := m.HistoryLen()
 	a := &m.ep[from]
 	if !m.started {
 		m.start(from, seg)
@@ -29,7 +29,7 @@ func (m *Machine) Step(from Role, seg *Segment, at time.Time, pkt uint64) Report
 		}
 		m.received(from.Peer(), seg)
 	}
-	rep.Transitions = len(m.hist) - n0
+	rep.Transitions = m.HistoryLen() - n0
 	return rep
 }
 
@@ -371,16 +371,16 @@ func (m *Machine) apply(r Role, ev event, certain bool, c Cause) {
 	to := next(from, ev, e.Passive)
 	if to == from {
 		if to == TimeWait && (ev == evRecvFIN || ev == evSendACKOfFIN) {
-			e.TimeWaitSince = m.now // a FIN in TIME_WAIT restarts the 2·MSL timer
+			e.timeWaitSince = m.now // a FIN in TIME_WAIT restarts the 2·MSL timer
 		}
 		e.fold()
 		return
 	}
-	e.push(entry{ev: ev, certain: certain, at: m.now.UnixNano(), hist: len(m.hist)})
+	e.push(entry{ev: ev, certain: certain, hist: m.nhist})
 	m.record(r, from, to, c, certain, false)
 	e.State = to
 	if to == TimeWait {
-		e.TimeWaitSince = m.now
+		e.timeWaitSince = m.now
 	}
 	if to != Closed && to != Listen {
 		e.wasOpen = true
@@ -400,39 +400,39 @@ func (m *Machine) revoke(r Role, ev event, c Cause) bool {
 	if i < 0 {
 		return false
 	}
-	for j := i + 1; j < e.n; j++ {
+	for j := i + 1; j < int(e.n); j++ {
 		if e.log[j].certain {
 			return false
 		}
 	}
 	// Everything the endpoint went through since rests on it, revisions
 	// included.
-	for k := e.log[i].hist; k < len(m.hist); k++ {
-		if m.hist[k].Role == r {
-			m.hist[k].Revised, m.hist[k].Certain = true, false
+	for k := int(e.log[i].hist); k < m.HistoryLen(); k++ {
+		if tr := m.hist(k); tr.role == r {
+			tr.revised, tr.certain = true, false
 		}
 	}
-	e.n = i
-	to, since := e.replay()
+	e.n = uint8(i)
+	to, since, timed := m.replay(e)
 	if to != e.State {
 		// The state it returns to is as certain as the events that remain.
 		certain := true
-		for j := range e.n {
+		for j := range int(e.n) {
 			certain = certain && e.log[j].certain
 		}
 		m.record(r, e.State, to, c, certain, true)
 		e.State = to
-		if to == TimeWait && since != 0 {
-			e.TimeWaitSince = time.Unix(0, since)
+		if to == TimeWait && timed {
+			e.timeWaitSince = since
 		}
 	}
 	return true
 }
 
 func (m *Machine) record(r Role, from, to State, c Cause, certain, revision bool) {
-	m.hist = append(m.hist, Transition{
-		Time: m.now, Packet: m.pkt, Role: r, From: from, To: to,
-		Cause: c, Certain: certain, Revision: revision,
+	m.appendHist(transition{
+		at: m.now, pkt: m.pkt, role: r, from: from, to: to,
+		cause: c, certain: certain, revision: revision,
 	})
 }
 
@@ -445,9 +445,7 @@ func (m *Machine) confirm(r Role, ev event) bool {
 		return false
 	}
 	e.log[i].certain = true
-	if h := e.log[i].hist; h >= 0 {
-		m.hist[h].Certain = true
-	}
+	m.hist(int(e.log[i].hist)).certain = true
 	e.fold()
 	return true
 }
@@ -466,8 +464,8 @@ func acksSYN(e *Endpoint, ack Seq) bool {
 // hasLive reports whether the endpoint with role r has a transition that
 // stands: neither revised nor itself a revision.
 func (m *Machine) hasLive(r Role) bool {
-	for i := range m.hist {
-		if tr := &m.hist[i]; tr.Role == r && !tr.Revised && !tr.Revision {
+	for i := range m.HistoryLen() {
+		if tr := m.hist(i); tr.role == r && !tr.revised && !tr.revision {
 			return true
 		}
 	}

@@ -147,6 +147,8 @@ func (a Anomaly) Names() []string {
 
 // Transition is one change of one endpoint's state.
 type Transition struct {
+	// Time is the capture time of the packet or timer that caused it, in
+	// UTC.
 	Time   time.Time
 	Packet uint64 // the packet that caused it (0 for a timer)
 	Role   Role
@@ -163,4 +165,15 @@ type Transition struct {
 	Revision bool
 	// Revised is set on an inferred transition that a later Revision undid.
 	Revised bool
+}
+
+// transition is how a Machine stores a Transition: its time in the
+// machine's nanoseconds, without pointers, in 24 bytes instead of 40.
+type transition struct {
+	at                         int64
+	pkt                        uint64
+	role                       Role
+	from, to                   State
+	cause                      Cause
+	certain, revision, revised bool
 }

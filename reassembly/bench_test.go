@@ -1,8 +1,11 @@
 package reassembly
 
 import (
+	"io"
 	"net"
 	"net/netip"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -85,5 +88,124 @@ func BenchmarkDecodeAndTrack(b *testing.B) {
 		} else {
 			feed(f.ack)
 		}
+	}
+}
+
+// BenchmarkWholeFile runs the whole offline pipeline (read, decode, table,
+// both state machines, Settle and Flush) over the capture named by
+// TCPSTATE_BENCH_FILE, such as one cmd/pcapgen writes, with and without
+// Config.Recycle. Besides the cost of a pass over the file it reports the
+// cost and the allocations per segment, and the allocations per
+// connection: without Recycle, one Conn each is the floor.
+//
+//	TCPSTATE_BENCH_FILE=bench-1m.pcap go test -run - -bench WholeFile ./reassembly
+func BenchmarkWholeFile(b *testing.B) {
+	path := os.Getenv("TCPSTATE_BENCH_FILE")
+	if path == "" {
+		b.Skip("TCPSTATE_BENCH_FILE is not set: name a capture to measure")
+	}
+	for _, recycle := range []bool{false, true} {
+		name := "plain"
+		if recycle {
+			name = "recycle"
+		}
+		b.Run(name, func(b *testing.B) {
+			var st Stats
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			mallocs := ms.Mallocs
+			b.ReportAllocs()
+			for b.Loop() {
+				st = trackFile(b, path, Config{Recycle: recycle, Finished: func(*Conn) {}})
+			}
+			runtime.ReadMemStats(&ms)
+			n := float64(b.N)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n/float64(st.Segments), "ns/seg")
+			b.ReportMetric(float64(st.Segments), "segs")
+			b.ReportMetric(float64(st.Conns), "conns")
+			b.ReportMetric(float64(st.Peak), "peak-conns")
+			allocs := float64(ms.Mallocs-mallocs) / n
+			b.ReportMetric(allocs/float64(st.Segments), "allocs/seg")
+			b.ReportMetric(allocs/float64(st.Conns), "allocs/conn")
+		})
+	}
+}
+
+// trackFile runs one capture through a new table and returns the table's
+// counters.
+func trackFile(tb testing.TB, path string, cfg Config) Stats {
+	src, err := capture.Open([]string{path}, capture.OpenOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	t := NewTable(cfg)
+	var (
+		p   capture.Packet
+		s   capture.Segment
+		dec capture.Decoder
+	)
+	for {
+		err := src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if dec.Decode(p.LinkType, p.Data, &s) == capture.ClassTCP {
+			t.Add(&s, p.Time, p.Num)
+		}
+	}
+	t.Settle(t.Now())
+	st := t.Stats()
+	t.Flush()
+	return st
+}
+
+// BenchmarkTableMemory measures the heap a connection costs in the table:
+// its Conn and its share of the map, with a handshake and a little data
+// done (so that the history holds a few transitions).
+func BenchmarkTableMemory(b *testing.B) {
+	const conns = 100_000
+	var ms runtime.MemStats
+	var perConn float64
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		f := &feeder{t: NewTable(Config{}), now: t0}
+		for i := range conns {
+			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+			f.add(seg(c, srv, "S", 1000, 0, 0), time.Microsecond)
+			f.add(seg(srv, c, "SA", 7000, 1001, 0), time.Microsecond)
+			f.add(seg(c, srv, "PA", 1001, 7001, 100), time.Microsecond)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		if n := f.t.Stats().Live; n != conns {
+			b.Fatalf("%d connections live, want %d", n, conns)
+		}
+		perConn = float64(ms.HeapAlloc-before) / conns
+		runtime.KeepAlive(f)
+	}
+	b.ReportMetric(perConn, "heap-B/conn")
+}
+
+var sinkTuple tuple
+
+// BenchmarkTupleOf measures the key of every lookup, for IPv4 and IPv6.
+func BenchmarkTupleOf(b *testing.B) {
+	for _, p := range []struct{ name, a, b string }{
+		{"ipv4", "192.0.2.1:40000", "198.51.100.7:80"},
+		{"ipv6", "[2001:db8::1]:40000", "[2001:db8::7]:80"},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			x, y := netip.MustParseAddrPort(p.a), netip.MustParseAddrPort(p.b)
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkTuple = tupleOf(x, y)
+			}
+		})
 	}
 }

@@ -45,45 +45,48 @@ type Dir struct {
 type Conn struct {
 	ID             uint64 // 1-based, in the order connections were first seen
 	Client, Server netip.AddrPort
-	Roles          RoleReason
 	First, Last    time.Time
 	FirstPacket    uint64
 	// Dir counts segments by sender: Dir[fsm.Client] is client to server.
 	Dir       [2]Dir
 	Anomalies fsm.Anomaly
-	Machine   fsm.Machine
-	// Zeek is the connection as Zeek's TCP analyzer sees it: conn_state,
-	// history and conn.log's counters. Its originator is the sender of the
-	// first segment (FirstFromClient says which end that was) unless
-	// Zeek's rules flip the roles.
-	Zeek zeek.Conn
+	Roles     RoleReason
 	// FirstFromClient is true when the client sent the first segment seen.
 	FirstFromClient bool
-	// Wireshark is the conversation as Wireshark's TCP analysis sees it.
-	// Wireshark keeps one conversation per 4-tuple, so a connection that
-	// reuses one carries on its predecessor's. Its endpoint 0 is the first
-	// sender on the 4-tuple (the client when wsFirstFromClient).
-	Wireshark wireshark.Conn
 	// Flags are Wireshark's analysis flags of the latest segment, and
 	// DupAck its duplicate-ACK number (tcp.analysis.duplicate_ack_num).
 	Flags  wireshark.Flags
 	DupAck uint32
 	// FlagCounts counts the connection's segments by analysis flag.
-	FlagCounts        wireshark.Counts
+	FlagCounts wireshark.Counts
+	// Wireshark is the conversation as Wireshark's TCP analysis sees it.
+	// Wireshark keeps one conversation per 4-tuple, so a connection that
+	// reuses one carries on its predecessor's. Its endpoint 0 is the first
+	// sender on the 4-tuple (the client when wsFirstFromClient).
+	Wireshark         wireshark.Conn
 	wsFirstFromClient bool
 
-	key        Key
 	class      class
-	prev, next *Conn
 	listened   bool
 	timedOut   bool // its handshake was given up
 	evicted    bool // it was evicted idle
 	full       bool // it was evicted to make room in a full table
 	replaced   bool // a new connection took its 4-tuple
 	emitted    int  // transitions already handed to Config.Transition
+	prev, next *Conn
 
 	// order is where Sharded would put it in one table's timer lists.
 	order stamp
+
+	// Zeek is the connection as Zeek's TCP analyzer sees it: conn_state,
+	// history and conn.log's counters. Its originator is the sender of the
+	// first segment (FirstFromClient says which end that was) unless
+	// Zeek's rules flip the roles.
+	Zeek zeek.Conn
+
+	// Machine comes last: its only pointer is its first word, so that the
+	// garbage collector's scan of a Conn ends there.
+	Machine fsm.Machine
 }
 
 // IPv6 reports whether the connection is over IPv6.
@@ -101,15 +104,17 @@ func (c *Conn) Ending() string {
 		return "refused"
 	}
 	var firstFIN, firstRST *fsm.Transition
-	for i, tr := range m.History() {
+	var fin, rst fsm.Transition
+	for i := range m.HistoryLen() {
+		tr := m.HistoryAt(i)
 		if tr.Revised || tr.Revision {
 			continue
 		}
 		if tr.Cause == fsm.CauseSentFIN && firstFIN == nil {
-			firstFIN = &m.History()[i]
+			fin, firstFIN = tr, &fin
 		}
 		if tr.Cause == fsm.CauseSentRST && firstRST == nil {
-			firstRST = &m.History()[i]
+			rst, firstRST = tr, &rst
 		}
 	}
 	cs, ss := m.State(fsm.Client), m.State(fsm.Server)
@@ -119,8 +124,8 @@ func (c *Conn) Ending() string {
 	case c.full && !m.Finished():
 		return "evicted from a full table in " + cs.String() + "/" + ss.String()
 	case c.timedOut:
-		for _, tr := range m.History() {
-			if tr.Cause == fsm.CauseHandshakeTimeout {
+		for i := range m.HistoryLen() {
+			if tr := m.HistoryAt(i); tr.Cause == fsm.CauseHandshakeTimeout {
 				return "timed out in " + tr.From.String()
 			}
 		}

@@ -1,8 +1,10 @@
 package reassembly
 
 import (
+	"cmp"
+	"encoding/binary"
 	"net/netip"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/tcpstate/tcpstate/capture"
@@ -30,19 +32,30 @@ type Config struct {
 	// a SYN after about 127 s and on a SYN-ACK after about 63 s.
 	HandshakeTimeout time.Duration
 	// Finished, if set, is called with each connection as it leaves the
-	// table. The table forgets the connection afterwards.
+	// table. The table forgets the connection afterwards, unless Recycle
+	// is set.
 	Finished func(*Conn)
+	// Recycle lets the table reuse the memory of a connection that has
+	// left it for a later one, so that a capture with connections coming
+	// and going costs no allocation per connection once the table has
+	// grown. It is a promise: once Finished has been called with a
+	// connection, nothing uses that *Conn (nor its Machine) after the next
+	// call to Add, Advance, Settle or Flush begins; copy what you need.
+	Recycle bool
 	// Transition, if set, is called with every transition as it happens,
 	// in capture-time order: those a segment causes and those of timers
 	// (TIME_WAIT running out, handshakes given up, port reuse). Revisions
 	// come as transitions of their own; Revised flags on earlier ones are
-	// set later, in the connection's history.
+	// set later, in the connection's history. The transition is valid only
+	// during the call: copy it to keep it.
 	Transition func(*Conn, *fsm.Transition)
 }
 
 // DefaultMaxConns is the default cap on connections in the table. A
-// connection costs about 1.6 KiB of heap (3 to 4 KiB of resident memory with
-// the garbage collector's headroom), so the cap bounds the table near 2 GiB.
+// connection costs about 1 KiB of heap (its 896-byte Conn and its share of
+// the map; BenchmarkTableMemory measures it), up to 2 KiB of resident memory
+// with the garbage collector's headroom, so the cap bounds the table near
+// 1 GiB.
 const DefaultMaxConns = 500_000
 
 func (c *Config) defaults() {
@@ -57,7 +70,9 @@ func (c *Config) defaults() {
 	}
 }
 
-// Key is the canonical key of a 4-tuple: the same for both directions.
+// Key is the canonical key of a 4-tuple: the same for both directions. (The
+// table itself finds connections by a tuple, a smaller key without
+// pointers.)
 type Key struct {
 	Lo, Hi netip.AddrPort
 }
@@ -104,7 +119,7 @@ func (f FullEvictions) Total() uint64 { return f.Closed + f.HalfOpen + f.TimeWai
 // Table is the connection table.
 type Table struct {
 	cfg       Config
-	conns     map[Key]*Conn
+	conns     map[tuple]*Conn
 	lists     [numClasses]list
 	listeners map[netip.AddrPort]*Listener
 	nextID    uint64
@@ -112,6 +127,57 @@ type Table struct {
 	nextTick  time.Time
 	stats     Stats
 	seg       fsm.Segment
+	tr        fsm.Transition // what Config.Transition is handed
+	// free holds connections to reuse (Config.Recycle); released holds
+	// those that left during the current call, reusable from the next.
+	free, released *Conn
+	nfree          int
+}
+
+// tuple is the key the table finds a connection by: both addresses and
+// ports of its 4-tuple, the lower (address, port) first so that both
+// directions find the same connection. It holds no pointer and no padding,
+// so a map hashes and compares it as one block of memory.
+type tuple struct {
+	lo, hi         [2]uint64 // the addresses as 16 bytes (IPv4 mapped into IPv6), big-endian
+	loPort, hiPort uint16
+	family         uint32 // whether lo and hi are IPv4: familyLo4 | familyHi4
+}
+
+const (
+	familyLo4 = 1 << iota
+	familyHi4
+)
+
+// tupleOf returns the tuple of a segment from a to b, or b to a.
+func tupleOf(a, b netip.AddrPort) tuple {
+	aa, ba := a.Addr(), b.Addr()
+	ah, al := addrWords(aa)
+	bh, bl := addrWords(ba)
+	ap, bp := a.Port(), b.Port()
+	a4, b4 := aa.Is4(), ba.Is4()
+	if bh < ah || (bh == ah && (bl < al || (bl == al && (bp < ap || (bp == ap && b4 && !a4))))) {
+		ah, al, ap, a4, bh, bl, bp, b4 = bh, bl, bp, b4, ah, al, ap, a4
+	}
+	t := tuple{lo: [2]uint64{ah, al}, hi: [2]uint64{bh, bl}, loPort: ap, hiPort: bp}
+	if a4 {
+		t.family |= familyLo4
+	}
+	if b4 {
+		t.family |= familyHi4
+	}
+	return t
+}
+
+// addrWords returns the 16-byte form of a (an IPv4 address mapped into
+// IPv6) as two big-endian words.
+func addrWords(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 // Listener is a listening socket inferred from the capture.
@@ -126,7 +192,7 @@ type Listener struct {
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
 	cfg.defaults()
-	return &Table{cfg: cfg, conns: make(map[Key]*Conn), listeners: make(map[netip.AddrPort]*Listener)}
+	return &Table{cfg: cfg, conns: make(map[tuple]*Conn), listeners: make(map[netip.AddrPort]*Listener)}
 }
 
 // Now returns the table's clock: the latest timestamp it has seen.
@@ -148,15 +214,16 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 // add is Add for a segment whose payload may have been dropped: cut says
 // whether the capture had cut it short.
 func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Conn, fsm.Report) {
+	t.reclaim()
 	t.stats.Segments++
 	if ts.After(t.now) {
 		t.now = ts
 		if !t.now.Before(t.nextTick) {
-			t.Advance(t.now)
+			t.advance(t.now)
 		}
 	}
 	f := fsm.Flags(s.Flags)
-	key := KeyOf(s.Src, s.Dst)
+	key := tupleOf(s.Src, s.Dst)
 	c := t.conns[key]
 	var prev *Conn
 	if c != nil && f.Contains(fsm.SYN) && !f.Contains(fsm.ACK) && c.reusedBy(s) {
@@ -251,13 +318,14 @@ func (c *Conn) reusedBy(s *capture.Segment) bool {
 	return e.HasISN && fsm.Seq(s.Seq) != e.ISN && !e.State.Synchronized()
 }
 
-func (t *Table) newConn(key Key, s *capture.Segment, ts time.Time, pkt uint64) *Conn {
+func (t *Table) newConn(key tuple, s *capture.Segment, ts time.Time, pkt uint64) *Conn {
 	if len(t.conns) >= t.cfg.MaxConns {
 		t.makeRoom()
 	}
 	t.nextID++
 	t.stats.Conns++
-	c := &Conn{ID: t.nextID, key: key, First: ts, Last: ts, FirstPacket: pkt}
+	c := t.alloc()
+	c.ID, c.First, c.Last, c.FirstPacket = t.nextID, ts, ts, pkt
 	c.Client, c.Server, c.Roles = roles(s)
 	c.FirstFromClient = s.Src == c.Client
 	c.wsFirstFromClient = c.FirstFromClient
@@ -317,6 +385,11 @@ func roles(s *capture.Segment) (client, server netip.AddrPort, how RoleReason) {
 // handshakes are given up, idle connections are evicted, and connections
 // that are done leave the table once late segments can no longer come.
 func (t *Table) Advance(now time.Time) {
+	t.reclaim()
+	t.advance(now)
+}
+
+func (t *Table) advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
@@ -352,8 +425,16 @@ func (t *Table) Advance(now time.Time) {
 // the coarse per-class lists in Advance have not reached yet: what the
 // table shows after Settle is exact at now. Call it at the end of a capture.
 func (t *Table) Settle(now time.Time) {
-	t.Advance(now)
-	for _, c := range t.Conns() {
+	t.reclaim()
+	t.advance(now)
+	// Only connections with an endpoint in TIME_WAIT have a timer to run;
+	// they are in the TIME_WAIT list, and their transitions are handed out
+	// in the order of the connections.
+	var cs []*Conn
+	for c := t.lists[classTimeWait].head; c != nil; c = c.next {
+		cs = append(cs, c)
+	}
+	for _, c := range byID(cs) {
 		if n := c.Machine.Advance(t.now); n > 0 {
 			t.stats.TimeWaitClosed += uint64(n)
 			t.emit(c)
@@ -364,13 +445,14 @@ func (t *Table) Settle(now time.Time) {
 
 // emit hands the connection's new transitions to the Transition callback.
 func (t *Table) emit(c *Conn) {
-	h := c.Machine.History()
+	n := c.Machine.HistoryLen()
 	if t.cfg.Transition != nil {
-		for i := c.emitted; i < len(h); i++ {
-			t.cfg.Transition(c, &h[i])
+		for i := c.emitted; i < n; i++ {
+			t.tr = c.Machine.HistoryAt(i)
+			t.cfg.Transition(c, &t.tr)
 		}
 	}
-	c.emitted = len(h)
+	c.emitted = n
 }
 
 // refile files c again after a timer changed it. It reports whether c
@@ -383,18 +465,60 @@ func (t *Table) refile(c *Conn) (stuck bool) {
 
 // file puts c at the back of the list its state belongs to.
 func (t *Table) file(c *Conn) {
+	cl := classOf(&c.Machine)
+	if cl == c.class && t.lists[cl].tail == c {
+		return // already there
+	}
 	t.lists[c.class].unlink(c)
-	c.class = classOf(&c.Machine)
-	t.lists[c.class].push(c)
+	c.class = cl
+	t.lists[cl].push(c)
 }
 
 func (t *Table) remove(c *Conn) {
 	t.lists[c.class].unlink(c)
-	if t.conns[c.key] == c {
-		delete(t.conns, c.key)
+	if key := tupleOf(c.Client, c.Server); t.conns[key] == c {
+		delete(t.conns, key)
 	}
 	if t.cfg.Finished != nil {
 		t.cfg.Finished(c)
+	}
+	t.release(c)
+}
+
+// alloc returns a connection to fill in: a recycled one, or a new one.
+func (t *Table) alloc() *Conn {
+	c := t.free
+	if c == nil {
+		return new(Conn)
+	}
+	t.free, t.nfree = c.next, t.nfree-1
+	m := c.Machine // keeps the storage it grew (fsm.Machine.Reset)
+	*c = Conn{Machine: m}
+	return c
+}
+
+// release keeps a connection that left the table for reuse, from the next
+// call on (Config.Recycle). No more are kept than the table holds, plus a
+// little: after a peak, memory goes back to the garbage collector.
+func (t *Table) release(c *Conn) {
+	if !t.cfg.Recycle || t.nfree >= len(t.conns)+minFree {
+		return
+	}
+	c.prev, c.next = nil, t.released
+	t.released = c
+	t.nfree++
+}
+
+// minFree is how many connections Recycle keeps even in an empty table.
+const minFree = 1024
+
+// reclaim makes the connections released by the previous call reusable.
+func (t *Table) reclaim() {
+	for t.released != nil {
+		c := t.released
+		t.released = c.next
+		c.next = t.free
+		t.free = c
 	}
 }
 
@@ -404,7 +528,35 @@ func (t *Table) Conns() []*Conn {
 	for _, c := range t.conns {
 		cs = append(cs, c)
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	return byID(cs)
+}
+
+// byID sorts connections by ID, oldest first, in place. IDs are given out
+// in order, so those in the table usually span a range not much wider
+// than their number: then each goes straight to its place, without
+// comparisons (and the cache misses of reading the IDs again and again).
+func byID(cs []*Conn) []*Conn {
+	if len(cs) < 2 {
+		return cs
+	}
+	lo, hi := cs[0].ID, cs[0].ID
+	for _, c := range cs {
+		lo, hi = min(lo, c.ID), max(hi, c.ID)
+	}
+	if span := hi - lo + 1; span <= 4*uint64(len(cs)) {
+		slots := make([]*Conn, span)
+		for _, c := range cs {
+			slots[c.ID-lo] = c
+		}
+		cs = cs[:0]
+		for _, c := range slots {
+			if c != nil {
+				cs = append(cs, c)
+			}
+		}
+		return cs
+	}
+	slices.SortFunc(cs, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
 	return cs
 }
 
@@ -414,13 +566,22 @@ func (t *Table) Listeners() []*Listener {
 	for _, l := range t.listeners {
 		ls = append(ls, l)
 	}
-	sort.Slice(ls, func(i, j int) bool { return less(ls[i].Addr, ls[j].Addr) })
+	slices.SortFunc(ls, func(a, b *Listener) int {
+		if less(a.Addr, b.Addr) {
+			return -1
+		}
+		if less(b.Addr, a.Addr) {
+			return 1
+		}
+		return 0
+	})
 	return ls
 }
 
 // Flush removes every connection from the table, oldest first, calling
 // Finished for each: the end of the capture.
 func (t *Table) Flush() {
+	t.reclaim()
 	for _, c := range t.Conns() {
 		t.remove(c)
 	}

@@ -41,12 +41,17 @@ type feeder struct {
 	t   *Table
 	now time.Time
 	pkt uint64
+	// after, if set, is called after each segment.
+	after func()
 }
 
 func (f *feeder) add(s *capture.Segment, after time.Duration) *Conn {
 	f.now = f.now.Add(after)
 	f.pkt++
 	c, _ := f.t.Add(s, f.now, f.pkt)
+	if f.after != nil {
+		f.after()
+	}
 	return c
 }
 
@@ -276,5 +281,74 @@ func TestFullTableEvictsHalfOpenFirst(t *testing.T) {
 	}
 	if st := g.t.Stats(); st.Full.Open != 1 || st.Live != 2 {
 		t.Fatalf("established evictions %+v, live %d", st.Full, st.Live)
+	}
+}
+
+// TestTupleMatchesKey: the table's tuple tells 4-tuples apart exactly as
+// Key does, in both directions, IPv4 and IPv6 (including IPv4-mapped IPv6
+// addresses, which are not IPv4).
+func TestTupleMatchesKey(t *testing.T) {
+	addrs := []netip.Addr{
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
+		netip.MustParseAddr("::ffff:192.0.2.1"), netip.MustParseAddr("::ffff:192.0.2.2"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::1:0:0:1"),
+		netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("::"),
+		netip.MustParseAddr("255.255.255.255"), netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+	}
+	var eps []netip.AddrPort
+	for _, a := range addrs {
+		for _, p := range []uint16{0, 80, 443, 65535} {
+			eps = append(eps, netip.AddrPortFrom(a, p))
+		}
+	}
+	type pair struct{ a, b netip.AddrPort }
+	var pairs []pair
+	for _, a := range eps {
+		for _, b := range eps {
+			pairs = append(pairs, pair{a, b})
+		}
+	}
+	byKey := map[Key]tuple{}
+	byTuple := map[tuple]Key{}
+	for _, p := range pairs {
+		k, tu := KeyOf(p.a, p.b), tupleOf(p.a, p.b)
+		if tu != tupleOf(p.b, p.a) {
+			t.Fatalf("%v %v: tuple depends on direction", p.a, p.b)
+		}
+		if old, ok := byKey[k]; ok && old != tu {
+			t.Fatalf("%v %v: one key, two tuples", p.a, p.b)
+		}
+		if old, ok := byTuple[tu]; ok && old != k {
+			t.Fatalf("%v %v: one tuple for keys %v and %v", p.a, p.b, old, k)
+		}
+		byKey[k], byTuple[tu] = tu, k
+	}
+	if len(byKey) != len(byTuple) || len(byKey) != len(eps)*(len(eps)+1)/2 {
+		t.Fatalf("%d keys, %d tuples for %d endpoints", len(byKey), len(byTuple), len(eps))
+	}
+}
+
+// TestConnsOldestFirst: Conns sorts by ID both when the IDs in the table
+// are dense (placed directly) and when they are spread out (compared).
+func TestConnsOldestFirst(t *testing.T) {
+	for _, spread := range []uint64{1, 3, 1000} {
+		var cs []*Conn
+		for i := range uint64(500) {
+			cs = append(cs, &Conn{ID: 7 + i*spread})
+		}
+		shuffled := append([]*Conn(nil), cs...)
+		for i := range shuffled {
+			j := (i * 7919) % len(shuffled)
+			shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+		}
+		got := byID(shuffled)
+		if len(got) != len(cs) {
+			t.Fatalf("spread %d: %d connections, want %d", spread, len(got), len(cs))
+		}
+		for i := range got {
+			if got[i] != cs[i] {
+				t.Fatalf("spread %d: position %d has ID %d, want %d", spread, i, got[i].ID, cs[i].ID)
+			}
+		}
 	}
 }

@@ -73,6 +73,9 @@ type analyzeOptions struct {
 	tick func(a *analysis, now time.Time)
 	// redraws says that tick draws on the terminal: no progress line.
 	redraws bool
+	// recycle says that no connection keep rejects is used after the
+	// Finished call or the hooks that saw it (see reassembly.Config.Recycle).
+	recycle bool
 	// keep, if set, says which connections that left the table before the
 	// end the command needs in analysis.conns: memory then holds only those
 	// (the connections still in the table at the end are always there).
@@ -120,6 +123,9 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		defer sharded.Close()
 		a.table = sharded
 	} else {
+		// A connection the command does not keep is reused for a new one
+		// (the sharded table hands connections over later, so it cannot).
+		cfg.Recycle = ao.recycle
 		table = reassembly.NewTable(cfg)
 		a.table = table
 	}

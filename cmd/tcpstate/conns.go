@@ -133,7 +133,7 @@ func runConns(o *connsOptions, st *streams) error {
 		w.add(c)
 		return false
 	}
-	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started})
+	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started, recycle: true})
 	if err != nil {
 		return err
 	}

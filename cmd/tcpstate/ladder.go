@@ -211,7 +211,7 @@ func (lb *ladderBuilder) segment(c *reassembly.Conn, s *capture.Segment, p *capt
 		b.view.SYNACKToACK, b.view.HasSYNACKToACK = time.Duration(p.Time.UnixNano()-b.synAckAt), true
 	}
 	b.view.Rows = append(b.view.Rows, row)
-	b.hist = append(b.hist, len(c.Machine.History()))
+	b.hist = append(b.hist, c.Machine.HistoryLen())
 }
 
 // segmentTags names what is notable about a segment: Wireshark's analysis

@@ -110,6 +110,7 @@ func runNetstat(o *netstatOptions, st *streams) error {
 	} else {
 		// At the end of the capture, done connections have no socket.
 		ao.keep = func(*reassembly.Conn) bool { return false }
+		ao.recycle = true
 	}
 	p := newPalette(colorEnabled(o.color, st.stdout))
 	var (

@@ -127,7 +127,7 @@ func runStats(o *statsOptions, st *streams) error {
 		sc.add(c)
 		return false
 	}
-	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep})
+	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, recycle: true})
 	if err != nil {
 		return err
 	}
