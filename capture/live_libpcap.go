@@ -88,6 +88,8 @@ type pcapSource struct {
 	closed atomic.Bool
 	mu     sync.Mutex   // serialises calls into libpcap
 	h      *pcap.Handle // nil once closed (written under mu)
+	out    bool         // a packet was handed out and Next not called since (under mu)
+	final  bool         // Close read the last counters (under mu)
 	num    uint64
 	err    error // final error of Next
 
@@ -237,6 +239,12 @@ func (s *pcapSource) LinkType() layers.LinkType { return s.linkType }
 // Next fills p with the next packet, waiting for one. It returns io.EOF
 // once the source is closed.
 func (s *pcapSource) Next(p *Packet) error {
+	s.mu.Lock()
+	s.out = false // the caller is done with the previous packet
+	if s.closed.Load() && s.h != nil {
+		s.closeHandle() // Close left it for the packet then in use
+	}
+	s.mu.Unlock()
 	for {
 		if s.closed.Load() {
 			return io.EOF
@@ -263,6 +271,7 @@ func (s *pcapSource) Next(p *Packet) error {
 			}
 			s.packets.Add(1)
 			s.bytes.Add(int64(len(data)))
+			s.out = true
 			s.mu.Unlock()
 			return nil
 		case err == pcap.NextErrorTimeoutExpired:
@@ -283,25 +292,38 @@ func (s *pcapSource) Next(p *Packet) error {
 }
 
 // Close stops the capture. A Next blocked in another goroutine returns
-// io.EOF; so do later calls.
+// io.EOF; so do later calls. Close may be called from another goroutine
+// while the packet loop is busy with the packet Next returned last: that
+// packet's data (libpcap's buffer) stays valid until Next is called again,
+// or Close is called a second time.
 func (s *pcapSource) Close() error {
-	s.closed.Store(true)
+	again := s.closed.Swap(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.h == nil {
 		return nil
 	}
-	s.readStats()
+	if !again {
+		s.readStats()
+		s.final = true
+	}
+	if again || !s.out {
+		s.closeHandle()
+	}
+	return nil
+}
+
+func (s *pcapSource) closeHandle() {
 	s.h.Close()
 	s.h = nil
-	return nil
+	s.out = false
 }
 
 // Stats reads libpcap's counters.
 func (s *pcapSource) Stats() (LiveStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.h == nil {
+	if s.h == nil || s.final {
 		return s.stats, nil
 	}
 	if err := s.readStats(); err != nil {

@@ -41,6 +41,7 @@ func TestLiveLibpcap(t *testing.T) {
 	}
 	t.Run("capture", func(t *testing.T) { testLibpcapCapture(t, lo) })
 	t.Run("close", func(t *testing.T) { testLibpcapClose(t, lo) })
+	t.Run("close while in use", func(t *testing.T) { testLibpcapCloseInUse(t, lo) })
 	t.Run("allocs", func(t *testing.T) { testLibpcapAllocs(t, lo) })
 	t.Run("drops", func(t *testing.T) { testLibpcapDrops(t, lo) })
 	t.Run("errors", func(t *testing.T) { testLibpcapErrors(t, lo) })
@@ -440,6 +441,34 @@ func testLibpcapClose(t *testing.T, lo string) {
 	}
 	if st, err := src.Stats(); err != nil || st.Dropped != 0 {
 		t.Errorf("Stats after Close: %+v, %v", st, err)
+	}
+}
+
+// testLibpcapCloseInUse closes the source from another goroutine while the
+// packet Next returned last is still being read, as a signal handler does:
+// the packet stays readable until Next is called again.
+func testLibpcapCloseInUse(t *testing.T, lo string) {
+	ln, port := libpcapListen(t)
+	src := openLibpcap(t, lo, LiveOptions{Filter: fmt.Sprintf("tcp port %d", port)})
+	libpcapExchange(t, ln, 1)
+	var p Packet
+	if err := src.Next(&p); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte(nil), p.Data...)
+	closed := make(chan error)
+	go func() { closed <- src.Close() }()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p.Data, want) {
+		t.Errorf("the packet in use changed under Close")
+	}
+	if err := src.Next(&p); err != io.EOF {
+		t.Errorf("Next after Close: %v, want io.EOF", err)
+	}
+	if err := src.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 

@@ -120,6 +120,7 @@ type liveSource struct {
 	fd     int // the socket; -1 once closed (written under mu and statsMu)
 	block  int // the block Next reads, or waits for
 	inUse  bool
+	out    bool // a packet was handed out and Next not called since
 	left   uint32 // packets of the block not handed out yet
 	pkt    int    // offset in ring of the next packet of the block
 	num    uint64
@@ -418,10 +419,21 @@ func liveOpenError(iface, what string, err error) error {
 
 // release frees what open got before it failed.
 func (s *liveSource) release() {
+	s.unmap()
+	s.closeFDs()
+}
+
+// unmap gives the ring back.
+func (s *liveSource) unmap() {
 	if s.ring != nil {
 		unix.Munmap(s.ring)
 		s.ring = nil
 	}
+}
+
+// closeFDs closes the socket and the eventfd. The ring stays mapped until
+// unmap: the mapping holds its own reference to the socket's memory.
+func (s *liveSource) closeFDs() {
 	if s.fd >= 0 {
 		unix.Close(s.fd)
 		s.fd = -1
@@ -440,8 +452,10 @@ func (s *liveSource) LinkType() layers.LinkType { return s.linkType }
 func (s *liveSource) Next(p *Packet) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.out = false // the caller is done with the previous packet
 	for {
 		if s.closed.Load() {
+			s.unmap() // if Close left it for the packet then in use
 			return io.EOF
 		}
 		if s.err != nil {
@@ -467,6 +481,7 @@ func (s *liveSource) Next(p *Packet) error {
 			continue
 		}
 		if s.nextPacket(p) {
+			s.out = true
 			return nil
 		}
 	}
@@ -598,9 +613,16 @@ func (s *liveSource) prepend(off, start, end int, ins []byte, at int) []byte {
 }
 
 // Close stops the capture. A Next blocked in another goroutine returns
-// io.EOF; so do later calls.
+// io.EOF; so do later calls. Close may be called from another goroutine
+// while the packet loop is busy with the packet Next returned last: that
+// packet's data stays valid (the ring stays mapped) until Next is called
+// again, or Close is called a second time.
 func (s *liveSource) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.out = false
+		s.unmap()
 		return nil
 	}
 	var one [8]byte
@@ -611,7 +633,10 @@ func (s *liveSource) Close() error {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	s.readStats()
-	s.release()
+	s.closeFDs()
+	if !s.out {
+		s.unmap()
+	}
 	return nil
 }
 

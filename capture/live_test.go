@@ -601,6 +601,35 @@ func TestLiveClose(t *testing.T) {
 }
 
 // TestLiveNextAllocs: handing out packets allocates nothing.
+// TestLiveCloseWhileInUse closes the source from another goroutine while
+// the packet Next returned last is still being read, as a signal handler
+// does: the packet stays readable until Next is called again.
+func TestLiveCloseWhileInUse(t *testing.T) {
+	p := newLabPair(t)
+	src := p.a.openLive(t, "veth0", LiveOptions{Filter: "tcp port 8080"})
+	exchange(t, p, "tcp4", "192.0.2.2", 8080)
+	var pkt Packet
+	if err := src.Next(&pkt); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte(nil), pkt.Data...)
+	closed := make(chan error)
+	go func() { closed <- src.Close() }()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	// Reading the ring after an unmap would crash the test.
+	if !bytes.Equal(pkt.Data, want) {
+		t.Errorf("the packet in use changed under Close")
+	}
+	if err := src.Next(&pkt); err != io.EOF {
+		t.Errorf("Next after Close: %v, want io.EOF", err)
+	}
+	if err := src.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
 func TestLiveNextAllocs(t *testing.T) {
 	p := newLabPair(t)
 	src := p.a.openLive(t, "veth0", LiveOptions{Filter: "tcp"})
