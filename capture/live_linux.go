@@ -120,7 +120,7 @@ type liveSource struct {
 	fd     int // the socket; -1 once closed (written under mu and statsMu)
 	block  int // the block Next reads, or waits for
 	inUse  bool
-	out    bool // a packet was handed out and Next not called since
+	out    bool   // a packet was handed out and Next not called since
 	left   uint32 // packets of the block not handed out yet
 	pkt    int    // offset in ring of the next packet of the block
 	num    uint64
