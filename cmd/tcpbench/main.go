@@ -125,6 +125,9 @@ type measured struct {
 	file                        string
 	read, layers, decode, table result
 	conns, netstat, tshark      result
+	// conns1 is conns on one core (--workers 1): conns against it is the
+	// speed-up of spreading connections over the cores.
+	conns1 result
 	// netstatShort is netstat with a short TIME_WAIT, measured for the
 	// peak-memory comparison only.
 	netstatShort result
@@ -223,9 +226,10 @@ func measureFile(f, self, tcpstate string, runs int, tshark, short bool) (measur
 	m.layers = measure(runs, "bare decode: DecodingLayerParser", self, "-pass", "layers", f)
 	m.decode = measure(runs, "capture.Decoder pass", self, "-pass", "decode", f)
 	m.table = measure(runs, "reassembly.Table pass", self, "-pass", "table", f)
-	m.conns = measure(runs, "tcpstate conns (full analysis)", tcpstate, "conns", "-q", "-r", f)
+	m.conns1 = measure(runs, "tcpstate conns --workers 1", tcpstate, "conns", "-q", "--workers", "1", "-r", f)
+	m.conns = measure(runs, fmt.Sprintf("tcpstate conns (full, %d workers)", runtime.GOMAXPROCS(0)), tcpstate, "conns", "-q", "-r", f)
 	m.netstat = measure(runs, "tcpstate netstat", tcpstate, "netstat", "-q", "-r", f)
-	rs := []*result{&m.read, &m.layers, &m.decode, &m.table, &m.conns, &m.netstat}
+	rs := []*result{&m.read, &m.layers, &m.decode, &m.table, &m.conns1, &m.conns, &m.netstat}
 	if short {
 		m.netstatShort = measure(runs, "tcpstate netstat --time-wait "+shortTimeWait, tcpstate, "netstat", "-q", "--time-wait", shortTimeWait, "-r", f)
 		rs = append(rs, &m.netstatShort)
@@ -256,6 +260,7 @@ func measureFile(f, self, tcpstate string, runs int, tshark, short bool) (measur
 	ratio("full analysis / capture.Decoder pass", m.conns, m.decode, "")
 	ratio("netstat / bare decode", m.netstat, m.layers, "")
 	ratio("table pass / bare decode", m.table, m.layers, "")
+	ratio(fmt.Sprintf("speed-up of %d workers over 1 (conns)", runtime.GOMAXPROCS(0)), m.conns1, m.conns, "")
 	if tshark {
 		fmt.Printf("  %-44s %6.1fx wall, %6.1fx cpu   (target: at least %dx)\n", "tshark / full analysis, time",
 			m.tshark.wall.Seconds()/m.conns.wall.Seconds(), m.tshark.cpu.Seconds()/m.conns.cpu.Seconds(), targetTsharkTime)
