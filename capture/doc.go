@@ -9,7 +9,11 @@
 //     to the damage, then an error that names the file, the packet and the
 //     byte offset. Nothing read from a file can make it panic or allocate
 //     more than a bounded buffer. OpenLive (Linux) reads an interface
-//     through an AF_PACKET TPACKET_V3 ring, "any" as Linux cooked capture.
+//     through an AF_PACKET TPACKET_V3 ring, "any" as Linux cooked capture,
+//     in pure Go. Built with -tags libpcap (cgo, libpcap-dev), OpenLive
+//     goes through libpcap instead: the route to live capture on other
+//     systems, with libpcap's filter compiler (which, unlike ours, does not
+//     correct for VLAN tags the kernel took off; see live_libpcap.go).
 //   - Filters. CompileFilter compiles a tcpdump expression to classic BPF,
 //     run in the kernel for live capture and by Filter.Match for files, so
 //     that both select the same packets as tcpdump does.
