@@ -52,10 +52,10 @@ type Config struct {
 }
 
 // DefaultMaxConns is the default cap on connections in the table. A
-// connection costs about 1 KiB of heap (its 896-byte Conn and its share of
-// the map; BenchmarkTableMemory measures it), up to 2 KiB of resident memory
-// with the garbage collector's headroom, so the cap bounds the table near
-// 1 GiB.
+// connection costs about 2 KiB of heap (its Conn, in the 2048-byte size
+// class with the Zeek and Wireshark views, and its share of the map;
+// BenchmarkTableMemory measures it), up to 4 KiB of resident memory with
+// the garbage collector's headroom, so the cap bounds the table near 2 GiB.
 const DefaultMaxConns = 500_000
 
 func (c *Config) defaults() {
