@@ -23,13 +23,14 @@ func newStatsCmd(st *streams) *cobra.Command {
 		Long: `Summarise a capture: how many connections ended in each pair of final
 states (client / server), in each of Zeek's conn_state codes and in each
 way of ending (closed, reset, refused, timed out, still open); the hosts in
-the most connections and those that sent the most resets; and, in plain
+the most connections and those that reset or refused the most; and, in plain
 words, what looks like a SYN flood (many handshakes to one server that never
 completed) or a port scan (one host trying many ports of another, refused
 or unanswered).
 
 The indications are hints for a person to follow up, not verdicts: a busy
-server behind a lossy link also leaves half-open handshakes.`,
+server behind a lossy link also leaves half-open handshakes. With --json the
+overview is one JSON object.`,
 		Example: `  tcpstate stats -r incident.pcap
   tcpstate stats -r capture.pcap --json | jq '.indications'
   tcpstate stats -r capture.pcap --top 20 not port 22`,
