@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -282,5 +283,36 @@ func TestFilterArgs(t *testing.T) {
 	}
 	if n := strings.Count(all, "\n"); n < 10 {
 		t.Fatalf("unfiltered: %d connections, the sample should have more", n)
+	}
+}
+
+// TestWorkersSameOutput checks that spreading connections over workers
+// changes nothing the commands print, on a generated capture with port
+// reuse, resets, retransmissions, IPv6 and VLAN tags.
+func TestWorkersSameOutput(t *testing.T) {
+	gen := filepath.Join(t.TempDir(), "gen.pcap")
+	if out, err := exec.Command("go", "run", "../pcapgen", "-o", gen, "-conns", "3000", "-concurrency", "200", "-seed", "3").CombinedOutput(); err != nil {
+		t.Fatalf("pcapgen: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"conns", "--json"}, {"conns", "--format", "zeek"}, {"netstat", "--json"}, {"netstat", "--at", "5s"}, {"stats", "--json"},
+	} {
+		var want string
+		for _, workers := range []string{"1", "2", "3"} {
+			out, errOut, code := runCLI(t, append(append([]string{}, args...), "-r", gen, "--workers", workers)...)
+			if code != exitOK {
+				t.Fatalf("%v --workers %s: exit %d: %s", args, workers, code, errOut)
+			}
+			if workers == "1" {
+				want = out
+				if strings.Count(out, "\n") < 10 {
+					t.Fatalf("%v: too little output to compare:\n%s", args, out)
+				}
+				continue
+			}
+			if out != want {
+				t.Errorf("%v: --workers %s prints something else than --workers 1", args, workers)
+			}
+		}
 	}
 }
