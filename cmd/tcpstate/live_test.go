@@ -130,9 +130,12 @@ func packetSockets(t *testing.T, ns *netlab.Namespace) int {
 }
 
 // stop sends SIGINT and waits for a clean exit.
-func (p *liveProcess) stop(t *testing.T) {
+func (p *liveProcess) stop(t *testing.T) { p.stopWith(t, syscall.SIGINT) }
+
+// stopWith sends sig and waits for a clean exit.
+func (p *liveProcess) stopWith(t *testing.T, sig os.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -482,7 +485,7 @@ func sameSet(a, b []string) bool {
 
 // TestLiveWallClock checks that a quiet interface still ages its table:
 // with TIME_WAIT set to 2 s, the transition out of TIME_WAIT is streamed
-// while no packet arrives, before the capture is stopped.
+// while no packet arrives, before the capture is stopped (by SIGTERM).
 func TestLiveWallClock(t *testing.T) {
 	netlab.Require(t)
 	bin := buildTCPState(t)
@@ -507,7 +510,11 @@ func TestLiveWallClock(t *testing.T) {
 		}
 	}
 	waited := time.Since(closed)
-	live.stop(t)
+	// SIGTERM stops as cleanly as SIGINT (the oracle test uses SIGINT).
+	live.stopWith(t, syscall.SIGTERM)
+	if !strings.Contains(live.stderr.String(), "dropped by kernel") {
+		t.Errorf("no summary after SIGTERM: %q", live.stderr.String())
+	}
 	if !strings.Contains(out, `"from":"TIME_WAIT","to":"CLOSED"`) {
 		t.Fatalf("no TIME_WAIT → CLOSED streamed within %v of a quiet interface; got:\n%s", waited.Round(time.Millisecond), out)
 	}
