@@ -44,7 +44,7 @@ so a state reported with --at is consistent with the whole capture.
 With -i, the capture is live (Linux; root or CAP_NET_RAW) and runs until
 Ctrl-C (SIGINT) or SIGTERM. On a terminal the table is redrawn in place about
 once a second, with the count of sockets in each state above it. When
-standard output is not a terminal, every transition is written as it
+standard output is not a terminal, or with --json, every transition is written as it
 happens (one line, or with --json one JSON object with "from" and "to"), and
 the final table follows when the capture stops (after a blank line, or as
 JSON objects with "state"). TIME_WAIT and idle connections age on the wall
@@ -120,7 +120,7 @@ func runNetstat(o *netstatOptions, st *streams) error {
 	if o.iface != "" && o.at == "" {
 		// Live: a terminal shows the table redrawn in place; anything else
 		// gets the transitions as they happen, then the final table.
-		if f, ok := st.stdout.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		if f, ok := st.stdout.(*os.File); ok && !o.json && isatty.IsTerminal(f.Fd()) {
 			screen = &liveScreen{w: f, p: p, iface: o.iface}
 			ao.redraws = true
 			ao.tick = screen.draw
