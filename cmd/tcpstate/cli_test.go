@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 func sample(name string) string { return filepath.Join("..", "..", "pcaps", name) }
@@ -314,5 +316,34 @@ func TestWorkersSameOutput(t *testing.T) {
 				t.Errorf("%v: --workers %s prints something else than --workers 1", args, workers)
 			}
 		}
+	}
+}
+
+// TestOrderedRows checks the order conns writes rows in: the order
+// connections began, except that a connection open while more than the
+// waiting limit of later ones ended comes when it ends.
+func TestOrderedRows(t *testing.T) {
+	var buf bytes.Buffer
+	r := newOrderedRows(newConnsWriter(&buf, true, newPalette(false)))
+	r.max = 4
+	// Connection 1 stays open while 2..7 end; 9 ends before 8.
+	for _, id := range []uint64{3, 2, 4, 5, 6, 7, 1, 9, 8} {
+		r.add(&reassembly.Conn{ID: id})
+	}
+	if err := r.close(nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var row connRow
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(row.ID))
+	}
+	// After 2..6 wait (5 > 4), the older half (2, 3) is written and
+	// 4 follows; 1 comes when it ends; 8 and 9 in order.
+	if want := "2 3 4 5 6 7 1 8 9"; strings.Join(got, " ") != want {
+		t.Errorf("rows in order %s, want %s", strings.Join(got, " "), want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +40,9 @@ A 4-tuple reused after TIME_WAIT or a refusal is a new connection with its
 own id.
 
 Rows are written as connections end, in the order they began, so memory
-holds the connections still open, not the whole capture. The text table's
-column widths are fixed by its first 1000 rows.
+holds the connections still open, not the whole capture: a connection still
+open after 65536 later ones ended gets its row when it ends, out of order.
+The text table's column widths are fixed by its first 1000 rows.
 
 --format zeek writes Zeek's conn.log (tab-separated, with its header lines,
 ready for zeek-cut), and --format zeek-json the same records as JSON Lines
@@ -153,26 +155,45 @@ type rowWriter interface {
 }
 
 // orderedRows puts rows back in the order connections began: a row waits
-// until every connection with a smaller id has ended.
+// until every connection with a smaller id has ended. So that one
+// long-lived connection cannot make every later row wait (memory would grow
+// with the capture), at most maxWaiting rows wait: beyond that the oldest
+// waiting ones are written, and the connections still open before them get
+// their rows when they end, out of order.
 type orderedRows struct {
 	out     *connsWriter
-	next    uint64
+	next    uint64 // rows with a smaller id have been written, or are late
 	waiting map[uint64]connRow
+	max     int // the most rows that wait
 }
 
+const maxWaiting = 65536
+
 func newOrderedRows(out *connsWriter) *orderedRows {
-	return &orderedRows{out: out, next: 1, waiting: map[uint64]connRow{}}
+	return &orderedRows{out: out, next: 1, waiting: map[uint64]connRow{}, max: maxWaiting}
 }
 
 func (r *orderedRows) started(time.Time) {}
 
 func (r *orderedRows) add(c *reassembly.Conn) {
-	if c.ID != r.next {
+	switch {
+	case c.ID < r.next:
+		r.out.write(newConnRow(c)) // late: rows after it were written
+		return
+	case c.ID > r.next:
 		r.waiting[c.ID] = newConnRow(c)
+		if len(r.waiting) > r.max {
+			r.release()
+		}
 		return
 	}
 	r.out.write(newConnRow(c))
 	r.next++
+	r.drain()
+}
+
+// drain writes the waiting rows that are next in order.
+func (r *orderedRows) drain() {
 	for {
 		row, ok := r.waiting[r.next]
 		if !ok {
@@ -182,6 +203,22 @@ func (r *orderedRows) add(c *reassembly.Conn) {
 		r.out.write(row)
 		r.next++
 	}
+}
+
+// release writes the older half of the waiting rows, skipping the
+// connections before them that are still open.
+func (r *orderedRows) release() {
+	ids := make([]uint64, 0, len(r.waiting))
+	for id := range r.waiting {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids[:len(ids)/2] {
+		r.out.write(r.waiting[id])
+		delete(r.waiting, id)
+		r.next = id + 1
+	}
+	r.drain()
 }
 
 func (r *orderedRows) close(*analysis) error {
