@@ -112,3 +112,51 @@ func compareWireshark(t *testing.T, file string) (agree, total int) {
 	}
 	return agree, total
 }
+
+// TestNoVocabulariesChangesNoState checks that skipping Zeek's and
+// Wireshark's analyses changes nothing of the connections' own states and
+// counters, and leaves those views empty.
+func TestNoVocabulariesChangesNoState(t *testing.T) {
+	files, err := filepath.Glob("../pcaps/*.pcap*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	run := func(file string, plain bool) []*reassembly.Conn {
+		src, err := capture.Open([]string{file}, capture.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		var done []*reassembly.Conn
+		table := reassembly.NewTable(reassembly.Config{NoVocabularies: plain, Finished: func(c *reassembly.Conn) { done = append(done, c) }})
+		var (
+			p   capture.Packet
+			s   capture.Segment
+			dec capture.Decoder
+		)
+		for src.Next(&p) == nil {
+			if dec.Decode(p.LinkType, p.Data, &s) == capture.ClassTCP {
+				table.Add(&s, p.Time, p.Num)
+			}
+		}
+		table.Flush()
+		return done
+	}
+	for _, file := range files {
+		full, plain := run(file, false), run(file, true)
+		if len(full) != len(plain) {
+			t.Fatalf("%s: %d connections, %d without the vocabularies", file, len(full), len(plain))
+		}
+		for i := range full {
+			a, b := full[i], plain[i]
+			if a.ID != b.ID || a.Dir != b.Dir || a.Ending() != b.Ending() ||
+				a.Machine.State(fsm.Client) != b.Machine.State(fsm.Client) || a.Machine.State(fsm.Server) != b.Machine.State(fsm.Server) ||
+				a.Machine.HistoryLen() != b.Machine.HistoryLen() {
+				t.Errorf("%s: connection %d differs without the vocabularies", filepath.Base(file), a.ID)
+			}
+			if b.FlagCounts != (wireshark.Counts{}) || b.Zeek.History() != "" {
+				t.Errorf("%s: connection %d has Zeek or Wireshark data though they were skipped", filepath.Base(file), b.ID)
+			}
+		}
+	}
+}

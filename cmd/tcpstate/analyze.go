@@ -73,6 +73,9 @@ type analyzeOptions struct {
 	tick func(a *analysis, now time.Time)
 	// redraws says that tick draws on the terminal: no progress line.
 	redraws bool
+	// plain says that the command shows only the RFC 9293 states: the
+	// table skips Zeek's and Wireshark's analyses.
+	plain bool
 	// recycle says that no connection keep rejects is used after the
 	// Finished call or the hooks that saw it (see reassembly.Config.Recycle).
 	recycle bool
@@ -108,7 +111,8 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 				finished = append(finished, c)
 			}
 		},
-		Transition: ao.transition,
+		Transition:     ao.transition,
+		NoVocabularies: ao.plain,
 	}
 	// The connections are spread over the cores when nothing needs to see
 	// each segment as it is taken: the results are the same (see

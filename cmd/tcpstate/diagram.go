@@ -53,7 +53,7 @@ func runDiagram(o *diagramOptions, st *streams) error {
 	if err != nil {
 		return err
 	}
-	a, err := analyze(&o.sourceOptions, st, analyzeOptions{})
+	a, err := analyze(&o.sourceOptions, st, analyzeOptions{plain: true})
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func runNetstat(o *netstatOptions, st *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	var ao analyzeOptions
+	ao := analyzeOptions{plain: true}
 	if o.at != "" {
 		ts, err := parseTimeSpec(o.at)
 		if err != nil {
