@@ -137,7 +137,15 @@ type Table struct {
 	// those that left during the current call, reusable from the next.
 	free, released *Conn
 	nfree          int
+	// slab is where new connections come from, allocated many at a time
+	// (see alloc).
+	slab []Conn
 }
+
+// slabConns is how many connections alloc allocates at once: one
+// allocation instead of slabConns, for a table that keeps growing. A slab
+// stays in memory while any of its connections is used.
+const slabConns = 64
 
 // tuple is the key the table finds a connection by: both addresses and
 // ports of its 4-tuple, the lower (address, port) first so that both
@@ -501,7 +509,12 @@ func (t *Table) remove(c *Conn) {
 func (t *Table) alloc() *Conn {
 	c := t.free
 	if c == nil {
-		return new(Conn)
+		if len(t.slab) == 0 {
+			t.slab = make([]Conn, slabConns)
+		}
+		c = &t.slab[0]
+		t.slab = t.slab[1:]
+		return c
 	}
 	t.free, t.nfree = c.next, t.nfree-1
 	m := c.Machine // keeps the storage it grew (fsm.Machine.Reset)
