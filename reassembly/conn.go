@@ -47,46 +47,47 @@ type Conn struct {
 	Client, Server netip.AddrPort
 	First, Last    time.Time
 	FirstPacket    uint64
-	// Dir counts segments by sender: Dir[fsm.Client] is client to server.
-	Dir       [2]Dir
-	Anomalies fsm.Anomaly
-	Roles     RoleReason
+	Anomalies      fsm.Anomaly
+	Roles          RoleReason
 	// FirstFromClient is true when the client sent the first segment seen.
 	FirstFromClient bool
 	// Flags are Wireshark's analysis flags of the latest segment, and
 	// DupAck its duplicate-ACK number (tcp.analysis.duplicate_ack_num).
 	Flags  wireshark.Flags
 	DupAck uint32
+
+	wsFirstFromClient bool
+	class             class
+	listened          bool
+	timedOut          bool // its handshake was given up
+	evicted           bool // it was evicted idle
+	full              bool // it was evicted to make room in a full table
+	replaced          bool // a new connection took its 4-tuple
+	emitted           int  // transitions already handed to Config.Transition
+	prev, next        *Conn
+
+	// order is where Sharded would put it in one table's timer lists.
+	order stamp
+
+	// Machine's only pointer is its first word, and nothing after it holds
+	// one: the garbage collector's scan of a Conn ends there, before the
+	// large pointer-free rest.
+	Machine fsm.Machine
+
+	// Dir counts segments by sender: Dir[fsm.Client] is client to server.
+	Dir [2]Dir
 	// FlagCounts counts the connection's segments by analysis flag.
 	FlagCounts wireshark.Counts
 	// Wireshark is the conversation as Wireshark's TCP analysis sees it.
 	// Wireshark keeps one conversation per 4-tuple, so a connection that
 	// reuses one carries on its predecessor's. Its endpoint 0 is the first
 	// sender on the 4-tuple (the client when wsFirstFromClient).
-	Wireshark         wireshark.Conn
-	wsFirstFromClient bool
-
-	class      class
-	listened   bool
-	timedOut   bool // its handshake was given up
-	evicted    bool // it was evicted idle
-	full       bool // it was evicted to make room in a full table
-	replaced   bool // a new connection took its 4-tuple
-	emitted    int  // transitions already handed to Config.Transition
-	prev, next *Conn
-
-	// order is where Sharded would put it in one table's timer lists.
-	order stamp
-
+	Wireshark wireshark.Conn
 	// Zeek is the connection as Zeek's TCP analyzer sees it: conn_state,
 	// history and conn.log's counters. Its originator is the sender of the
 	// first segment (FirstFromClient says which end that was) unless
 	// Zeek's rules flip the roles.
 	Zeek zeek.Conn
-
-	// Machine comes last: its only pointer is its first word, so that the
-	// garbage collector's scan of a Conn ends there.
-	Machine fsm.Machine
 }
 
 // IPv6 reports whether the connection is over IPv6.

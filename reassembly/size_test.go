@@ -39,8 +39,9 @@ func pointerFields(t reflect.Type, path string) []string {
 // the 2048-byte size class; a few bytes more would cost 256 per connection.
 // Zeek's view of the connection (zeek.Conn) is about 800 of them, the
 // state machines about 630. The pointers are the addresses' zone handles,
-// the times' locations (Zeek's too), the list links and the machine's
-// overflow history.
+// the times' locations, the list links and the machine's overflow history,
+// all before the large pointer-free rest, so that the garbage collector
+// scans about a quarter of a Conn.
 func TestConnSize(t *testing.T) {
 	size := unsafe.Sizeof(Conn{})
 	t.Logf("Conn: %d bytes", size)
@@ -54,7 +55,7 @@ func TestConnSize(t *testing.T) {
 		}
 		got = append(got, p)
 	}
-	want := []string{"Client", "Server", "First", "Last", "prev", "next", "Zeek", "Zeek", "Zeek", "Zeek", "Zeek", "Machine.spill"}
+	want := []string{"Client", "Server", "First", "Last", "prev", "next", "Machine.spill"}
 	if !slices.Equal(got, want) {
 		t.Errorf("fields of Conn with pointers: %q, want %q", got, want)
 	}

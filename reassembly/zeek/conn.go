@@ -59,13 +59,15 @@ type Conn struct {
 
 	hist history
 
-	first, last time.Time
+	// Times are Unix nanoseconds, so that a Conn holds no pointer (the
+	// garbage collector need not scan it); 0 means unset.
+	first, last int64
 	// Zeek's timers that remove a connection: the attempt timer (an
 	// unanswered SYN), the delete timer after a complete close, and the
 	// inactivity timeout, which is short until the handshake is done.
-	attemptAt, deleteAt time.Time
-	lastSeen            time.Time // the last segment's time, whatever it was
-	longIdle            bool      // the handshake is over: the long inactivity timeout
+	attemptAt, deleteAt int64
+	lastSeen            int64 // the last segment's time, whatever it was
+	longIdle            bool  // the handshake is over: the long inactivity timeout
 }
 
 // Zeek's default timer settings (init-bare.zeek).
@@ -136,14 +138,15 @@ func (c *Conn) isOrig(i int) bool { return uint8(i) == c.orig }
 // sent the first segment given to this Conn.
 func (c *Conn) Add(a bool, s Segment) {
 	c.init()
+	now := s.Time.UnixNano()
 	if !c.started {
 		c.started = true
-		c.first, c.last = s.Time, s.Time
+		c.first, c.last = now, now
 	}
-	if !c.attemptAt.IsZero() && !s.Time.Before(c.attemptAt) {
-		c.attemptAt = time.Time{} // the attempt timer went off (Expired tells what it did)
+	if c.attemptAt != 0 && now >= c.attemptAt {
+		c.attemptAt = 0 // the attempt timer went off (Expired tells what it did)
 	}
-	c.lastSeen = s.Time
+	c.lastSeen = now
 	if s.Len < 0 {
 		s.Len = 0
 	}
@@ -224,7 +227,7 @@ func (c *Conn) process(e int, s Segment) {
 	}
 
 	if !c.ep[0].didClose || !c.ep[1].didClose {
-		c.last = s.Time
+		c.last = s.Time.UnixNano()
 	}
 	if fin {
 		ep.finCnt++
@@ -410,7 +413,7 @@ func (c *Conn) updateStateMachine(e int, s Segment, deltaLast int32) (doClose bo
 				} else {
 					ep.setState(SynSent)
 				}
-				c.attemptAt = s.Time.Add(attemptDelay)
+				c.attemptAt = s.Time.UnixNano() + int64(attemptDelay)
 			} else {
 				if !ack && peer.state == SynAckSent && s.Seq == ep.startSeq() {
 					// The originator's SYN-ACK came before the
@@ -632,8 +635,8 @@ func (c *Conn) closed(e int) {
 	}
 	ep.didClose = true
 	if ep.state == Reset || peer.didClose || peer.state == Inactive {
-		c.attemptAt = time.Time{}
-		c.deleteAt = c.last.Add(closeDelay)
+		c.attemptAt = 0
+		c.deleteAt = c.last + int64(closeDelay)
 	}
 }
 
@@ -689,18 +692,19 @@ func (c *Conn) Expired(now time.Time) bool {
 		return false
 	}
 	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
-	if !c.attemptAt.IsZero() && !now.Before(c.attemptAt) &&
+	t := now.UnixNano()
+	if c.attemptAt != 0 && t >= c.attemptAt &&
 		(o.state == SynSent || o.state == SynAckSent) && r.state == Inactive {
 		return true
 	}
-	if !c.deleteAt.IsZero() && !now.Before(c.deleteAt) {
+	if c.deleteAt != 0 && t >= c.deleteAt {
 		return true
 	}
 	idle := shortInactivity
 	if c.longIdle {
 		idle = tcpInactivity
 	}
-	return !now.Before(c.last.Add(idle))
+	return t >= c.last+int64(idle)
 }
 
 // State returns Zeek's conn_state code for the connection as it stands.
@@ -745,15 +749,23 @@ func (c *Conn) RespState() EndpointState { return c.ep[c.orig^1].state }
 func (c *Conn) MissedBytes() uint64 { return c.ep[0].missed + c.ep[1].missed }
 
 // First is the time of the first segment (conn.log's ts).
-func (c *Conn) First() time.Time { return c.first }
+func (c *Conn) First() time.Time { return unixTime(c.first) }
 
 // Last is the time of the last segment Zeek counts towards the duration:
 // segments after both sides closed do not move it.
-func (c *Conn) Last() time.Time { return c.last }
+func (c *Conn) Last() time.Time { return unixTime(c.last) }
 
 // Duration is conn.log's duration, Last minus First. Zeek logs orig_bytes
 // and resp_bytes only when it is positive.
-func (c *Conn) Duration() time.Duration { return c.last.Sub(c.first) }
+func (c *Conn) Duration() time.Duration { return time.Duration(c.last - c.first) }
+
+// unixTime turns Unix nanoseconds back into a time (zero for unset).
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
 
 // Closed reports whether either side has closed in Zeek's sense (a FIN or
 // RST whose data was all delivered).
