@@ -142,9 +142,10 @@ type Table struct {
 	slab []Conn
 }
 
-// slabConns is how many connections alloc allocates at once: one
-// allocation instead of slabConns, for a table that keeps growing. A slab
-// stays in memory while any of its connections is used.
+// slabConns is how many connections alloc allocates at once, with
+// Config.Recycle: one allocation instead of slabConns while the table grows.
+// A slab stays in memory while any of its connections is used, which reuse
+// makes harmless.
 const slabConns = 64
 
 // tuple is the key the table finds a connection by: both addresses and
@@ -509,6 +510,12 @@ func (t *Table) remove(c *Conn) {
 func (t *Table) alloc() *Conn {
 	c := t.free
 	if c == nil {
+		if !t.cfg.Recycle {
+			// A slab would stay in memory while any of its connections is
+			// used: without reuse, a few long-lived ones would keep the
+			// memory of every connection that left.
+			return new(Conn)
+		}
 		if len(t.slab) == 0 {
 			t.slab = make([]Conn, slabConns)
 		}
