@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -178,19 +178,22 @@ func (r *orderedRows) started(time.Time) {}
 func (r *orderedRows) add(c *reassembly.Conn) {
 	switch {
 	case c.ID < r.next:
-		r.out.write(newConnRow(c)) // late: rows after it were written
+		r.out.write(r.row(c)) // late: rows after it were written
 		return
 	case c.ID > r.next:
-		r.waiting[c.ID] = newConnRow(c)
+		r.waiting[c.ID] = r.row(c)
 		if len(r.waiting) > r.max {
 			r.release()
 		}
 		return
 	}
-	r.out.write(newConnRow(c))
+	r.out.write(r.row(c))
 	r.next++
 	r.drain()
 }
+
+// row makes the row of c, with the fields only JSON shows when it is JSON.
+func (r *orderedRows) row(c *reassembly.Conn) connRow { return newConnRow(c, r.out.json) }
 
 // drain writes the waiting rows that are next in order.
 func (r *orderedRows) drain() {
@@ -230,21 +233,27 @@ func (r *orderedRows) close(*analysis) error {
 	return r.out.flush()
 }
 
-func newConnRow(c *reassembly.Conn) connRow {
+// newConnRow makes the row of c; the fields the text table does not show
+// are filled only for JSON.
+func newConnRow(c *reassembly.Conn, json bool) connRow {
 	dir := func(d reassembly.Dir) dirJSON {
 		return dirJSON{d.Packets, d.Bytes, d.IPBytes, d.Retransmissions, d.KeepAlives}
 	}
-	return connRow{
+	r := connRow{
 		ID: c.ID, Proto: proto(c.IPv6()), Client: c.Client.String(), Server: c.Server.String(),
-		RolesBy: c.Roles.String(), RolesGuessed: c.Roles.Guessed(), PickedUp: c.Machine.PickedUp(),
-		FirstSeen: c.First.UTC().Format(time.RFC3339Nano), LastSeen: c.Last.UTC().Format(time.RFC3339Nano),
+		RolesGuessed: c.Roles.Guessed(), PickedUp: c.Machine.PickedUp(),
 		Duration: c.Last.Sub(c.First).Seconds(),
 		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
 		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
 		Ending: c.Ending(), ZeekConnState: c.Zeek.State(), ZeekHistory: c.Zeek.History(),
-		Anomalies: c.Anomalies.Names(), Analysis: c.FlagCounts.Map(),
 		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
+	if json {
+		r.RolesBy = c.Roles.String()
+		r.FirstSeen, r.LastSeen = c.First.UTC().Format(time.RFC3339Nano), c.Last.UTC().Format(time.RFC3339Nano)
+		r.Anomalies, r.Analysis = c.Anomalies.Names(), c.FlagCounts.Map()
+	}
+	return r
 }
 
 // connsWriter writes rows as a text table or JSON Lines. The table's
@@ -257,6 +266,7 @@ type connsWriter struct {
 	pending []connRow
 	width   []int
 	aligned bool
+	buf     []byte
 }
 
 const alignRows = 1000
@@ -312,22 +322,28 @@ func (cw *connsWriter) align() {
 }
 
 func connCells(r *connRow) []string {
-	id := fmt.Sprint(r.ID)
+	id := strconv.FormatUint(r.ID, 10)
 	if r.RolesGuessed {
 		id += "?"
 	}
-	return []string{id, r.Client, r.Server, formatTime(r.first), fmt.Sprintf("%.3fs", r.Duration),
-		fmt.Sprint(r.C2S.Packets), fmt.Sprint(r.S2C.Packets), fmt.Sprint(r.C2S.Bytes), fmt.Sprint(r.S2C.Bytes),
+	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
+	return []string{id, r.Client, r.Server, formatTime(r.first), strconv.FormatFloat(r.Duration, 'f', 3, 64) + "s",
+		u(r.C2S.Packets), u(r.S2C.Packets), u(r.C2S.Bytes), u(r.S2C.Bytes),
 		r.ClientState, r.ServerState, r.ZeekConnState, r.ZeekHistory, r.Ending}
 }
 
 // line writes one row of the table; r is nil for the header.
 func (cw *connsWriter) line(cols []string, r *connRow) {
-	var b strings.Builder
+	b := cw.buf[:0]
+	pad := func(n int) {
+		for ; n > 0; n -= len(spaces) {
+			b = append(b, spaces[:min(n, len(spaces))]...)
+		}
+	}
 	for j, s := range cols {
-		pad := ""
-		if n := cw.width[j] - len(s); n > 0 && j < len(cols)-1 {
-			pad = strings.Repeat(" ", n)
+		n := 0
+		if j < len(cols)-1 {
+			n = cw.width[j] - len(s)
 		}
 		switch {
 		case r == nil:
@@ -338,17 +354,22 @@ func (cw *connsWriter) line(cols []string, r *connRow) {
 			s = cw.p.State(r.serverState, 0)
 		}
 		if connsRight[j] {
-			b.WriteString(pad + s)
+			pad(n)
+			b = append(b, s...)
 		} else {
-			b.WriteString(s + pad)
+			b = append(b, s...)
+			pad(n)
 		}
 		if j < len(cols)-1 {
-			b.WriteString("  ")
+			b = append(b, "  "...)
 		}
 	}
-	b.WriteByte('\n')
-	cw.w.WriteString(b.String())
+	b = append(b, '\n')
+	cw.w.Write(b)
+	cw.buf = b
 }
+
+const spaces = "                                                                "
 
 func (cw *connsWriter) flush() error {
 	if !cw.json && !cw.aligned {
