@@ -291,7 +291,12 @@ func TestLiveFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Markers before and after the traffic, each waited for in the
+	// reference file, so that the traffic lies inside its window however
+	// slowly tcpdump starts, writes and stops on a busy machine.
+	waitMarker(t, pair, all.File, "tcpstate-start")
 	filterTraffic(t, pair)
+	waitMarker(t, pair, all.File, "tcpstate-end")
 
 	if _, err := all.Stop(); err != nil {
 		t.Fatal(err)
@@ -414,6 +419,53 @@ func ping(dst netip.Addr) error {
 			return nil
 		}
 	}
+}
+
+// waitMarker sends a UDP datagram carrying tag from A to B and waits until
+// it is in the capture file being written.
+func waitMarker(t *testing.T, pair *netlab.Pair, file, tag string) {
+	t.Helper()
+	want := hex.EncodeToString([]byte(tag))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := pair.A.Do(func() error {
+			c, err := net.Dial("udp4", pair.B4.String()+":9")
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, err = c.Write([]byte(tag))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for wait := time.Now().Add(500 * time.Millisecond); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
+			for _, p := range readSoFar(file) {
+				if strings.Contains(p, want) {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("marker %q never reached %s", tag, file)
+		}
+	}
+}
+
+// readSoFar returns the packets of a capture file that is still being
+// written, up to its last complete record.
+func readSoFar(file string) []string {
+	src, err := capture.Open([]string{file}, capture.OpenOptions{})
+	if err != nil {
+		return nil
+	}
+	defer src.Close()
+	var set []string
+	var p capture.Packet
+	for src.Next(&p) == nil {
+		set = append(set, hex.EncodeToString(p.Data))
+	}
+	return set
 }
 
 // tcpdumpSelect returns the packets tcpdump selects from file with expr.
