@@ -119,6 +119,11 @@ func (m *Machine) History() []Transition {
 	return h
 }
 
+// HistoryInline reports whether the whole history is kept in the machine
+// itself: then its overflow storage holds nothing, and every byte of the
+// machine after it is a plain value.
+func (m *Machine) HistoryInline() bool { return m.nhist <= histInline }
+
 // HistoryLen returns the number of transitions so far.
 func (m *Machine) HistoryLen() int { return int(m.nhist) }
 

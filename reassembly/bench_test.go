@@ -94,7 +94,7 @@ func BenchmarkDecodeAndTrack(b *testing.B) {
 // BenchmarkWholeFile runs the whole offline pipeline (read, decode, table,
 // both state machines, Settle and Flush) over the capture named by
 // TCPSTATE_BENCH_FILE, such as one cmd/pcapgen writes, with and without
-// Config.Recycle. Besides the cost of a pass over the file it reports the
+// Config.Recycle and Compact. Besides the cost of a pass over the file it reports the
 // cost and the allocations per segment, and the allocations per
 // connection: without Recycle, one Conn each is the floor.
 //
@@ -104,19 +104,18 @@ func BenchmarkWholeFile(b *testing.B) {
 	if path == "" {
 		b.Skip("TCPSTATE_BENCH_FILE is not set: name a capture to measure")
 	}
-	for _, recycle := range []bool{false, true} {
-		name := "plain"
-		if recycle {
-			name = "recycle"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, v := range []struct {
+		name             string
+		recycle, compact bool
+	}{{"plain", false, false}, {"recycle", true, false}, {"recycle+compact", true, true}} {
+		b.Run(v.name, func(b *testing.B) {
 			var st Stats
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			mallocs := ms.Mallocs
 			b.ReportAllocs()
 			for b.Loop() {
-				st = trackFile(b, path, Config{Recycle: recycle, Finished: func(*Conn) {}})
+				st = trackFile(b, path, Config{Recycle: v.recycle, Compact: v.compact, Finished: func(*Conn) {}})
 			}
 			runtime.ReadMemStats(&ms)
 			n := float64(b.N)

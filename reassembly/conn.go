@@ -69,9 +69,27 @@ type Conn struct {
 	// order is where Sharded would put it in one table's timer lists.
 	order stamp
 
-	// Machine's only pointer is its first word, and nothing after it holds
-	// one: the garbage collector's scan of a Conn ends there, before the
-	// large pointer-free rest.
+	// The connection's state: the machines, counters and analyses. Its
+	// fields (Machine, Dir, FlagCounts, Wireshark, Zeek) read as the
+	// Conn's own. With Config.Compact, the table keeps a connection whose
+	// both ends are done in image, packed, and body is nil until the table
+	// needs it again (see compact.go).
+	*body
+	image []byte
+	// swept is set once the sweep for Compact has seen the connection
+	// where it is filed now.
+	swept bool
+	// timer is, while the connection is packed, when the TIME_WAIT of one
+	// of its ends runs out, in Unix nanoseconds (0: none is in TIME_WAIT):
+	// Settle leaves it packed before then.
+	timer int64
+}
+
+// body is what a connection knows besides its identity: about 1.6 KiB of
+// plain values (its only pointer is the Machine's overflow history, its
+// first word, nil for an ordinary connection), which Config.Compact packs
+// into about a third of that.
+type body struct {
 	Machine fsm.Machine
 
 	// Dir counts segments by sender: Dir[fsm.Client] is client to server.

@@ -189,6 +189,7 @@ func NewSharded(cfg Config, workers int) *Sharded {
 		per.Finished = sh.finished
 		sh.t = NewTable(per)
 		sh.t.nextTick = never
+		sh.t.keepsFinished = true
 		for range batchesPerShard {
 			sh.free = append(sh.free, &batch{shard: i, entries: make([]entry, 0, batchLen)})
 		}
@@ -270,10 +271,18 @@ func (s *Sharded) Settle(now time.Time) {
 	var changed []*Conn
 	for _, sh := range s.shards {
 		for _, c := range sh.t.conns {
+			// Only an endpoint in TIME_WAIT has a timer to run.
+			if c.class != classTimeWait || !c.timerDue(sh.t.now) {
+				continue
+			}
+			packed := c.body == nil
+			sh.t.wake(c)
 			if n := c.Machine.Advance(sh.t.now); n > 0 {
 				sh.t.stats.TimeWaitClosed += uint64(n)
 				sh.t.emit(c)
 				changed = append(changed, c)
+			} else if packed {
+				sh.t.sleep(c)
 			}
 		}
 	}
@@ -294,16 +303,22 @@ func (s *Sharded) Flush() {
 	}
 	s.Wait()
 	s.seq++
+	// The workers are idle: each connection goes to Finished as it
+	// leaves, and its body can then be reused for the next (Compact), so
+	// that packed connections are not all unpacked at once.
 	for _, c := range s.conns() {
 		sh := s.shards[shardOf(c.Client, c.Server, len(s.shards))]
 		sh.sink, sh.cur = &s.direct, s.seq
 		sh.t.remove(c)
+		for _, e := range s.direct {
+			s.deliver(e)
+		}
+		clear(s.direct)
+		s.direct = s.direct[:0]
+		if s.cfg.Compact {
+			sh.t.retire(c)
+		}
 	}
-	for _, e := range s.direct {
-		s.deliver(e)
-	}
-	clear(s.direct)
-	s.direct = s.direct[:0]
 }
 
 // Wait returns once the workers have processed everything given so far and
@@ -347,9 +362,15 @@ func (s *Sharded) Conns() []*Conn {
 		return s.single.Conns()
 	}
 	s.Wait()
-	return s.conns()
+	cs := s.conns()
+	for _, c := range cs {
+		s.shards[shardOf(c.Client, c.Server, len(s.shards))].t.wake(c)
+	}
+	return cs
 }
 
+// conns returns the connections in the tables, oldest first, packed or
+// not.
 func (s *Sharded) conns() []*Conn {
 	n := 0
 	for _, sh := range s.shards {
@@ -716,6 +737,7 @@ func (sh *shard) due(now time.Time) bool {
 // workers go on.
 func (s *Sharded) arrive(sh *shard, tk *tick) {
 	t := sh.t
+	t.sweep()
 	if tk.now.After(t.now) {
 		t.now = tk.now
 	}
@@ -790,6 +812,7 @@ func (s *Sharded) expire(tk *tick) {
 			break
 		}
 		t := sh.t
+		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(now))
 		t.emit(c)
 		if refile(sh, c) {
@@ -802,6 +825,7 @@ func (s *Sharded) expire(tk *tick) {
 			break
 		}
 		t := sh.t
+		t.wake(c)
 		c.Machine.GiveUp(c.Last.Add(s.cfg.HandshakeTimeout))
 		t.emit(c)
 		c.timedOut = true

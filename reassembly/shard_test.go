@@ -160,7 +160,13 @@ type outcome struct {
 // results.
 func run(recs []record, cfg Config, newTracker func(Config) tracker) outcome {
 	var o outcome
-	cfg.Finished = func(c *Conn) { o.finished = append(o.finished, c) }
+	// A copy of each: with Config.Compact the table reuses the body once
+	// Finished returns (an overflowing history is not reused).
+	cfg.Finished = func(c *Conn) {
+		cp, b := *c, *c.body
+		cp.body = &b
+		o.finished = append(o.finished, &cp)
+	}
 	t := newTracker(cfg)
 	var last time.Time
 	for i := range recs {

@@ -42,6 +42,15 @@ type Config struct {
 	// connection, nothing uses that *Conn (nor its Machine) after the next
 	// call to Add, Advance, Settle or Flush begins; copy what you need.
 	Recycle bool
+	// Compact keeps the connections whose both ends are done (TIME_WAIT or
+	// CLOSED) packed in about a third of their memory until something needs
+	// them again (see compact.go): a capture of many short connections,
+	// which the table holds for 2·MSL after they close, then needs less
+	// than half the memory. It is a promise, stronger than Recycle's: the
+	// caller uses a *Conn (and its Machine) only during the call that
+	// handed it over, the Finished or Transition call or the Add that
+	// returned it, and the connections Conns returns until the next call.
+	Compact bool
 	// NoVocabularies skips Zeek's and Wireshark's analyses of every segment
 	// (Conn.Zeek, Conn.Wireshark, Flags, DupAck and FlagCounts stay zero),
 	// for a caller that shows only the RFC 9293 states: about 70 ns a
@@ -138,8 +147,17 @@ type Table struct {
 	free, released *Conn
 	nfree          int
 	// slab is where new connections come from, allocated many at a time
-	// (see alloc).
-	slab []Conn
+	// (see alloc), and bodySlab their bodies.
+	slab     []Conn
+	bodySlab []body
+	// bodies are bodies to reuse, and scratch the buffer sleep packs into
+	// (Config.Compact).
+	bodies  []*body
+	scratch []byte
+	packs   uint64 // connections packed, for tests
+	// keepsFinished says that Finished keeps the connections it is given
+	// (a worker of Sharded): their bodies are not reused.
+	keepsFinished bool
 }
 
 // slabConns is how many connections alloc allocates at once, with
@@ -230,6 +248,9 @@ func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Re
 func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Conn, fsm.Report) {
 	t.reclaim()
 	t.stats.Segments++
+	if t.stats.Segments%sweepEvery == 0 {
+		t.sweep()
+	}
 	if ts.After(t.now) {
 		t.now = ts
 		if !t.now.Before(t.nextTick) {
@@ -239,25 +260,33 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Co
 	f := fsm.Flags(s.Flags)
 	key := tupleOf(s.Src, s.Dst)
 	c := t.conns[key]
-	var prev *Conn
+	if c != nil {
+		t.wake(c)
+	}
+	var (
+		reused  bool
+		ws      wireshark.Conn
+		wsFirst netip.AddrPort
+	)
 	if c != nil && f.Contains(fsm.SYN) && !f.Contains(fsm.ACK) && c.reusedBy(s) {
 		c.Machine.EndTimeWait(ts, pkt)
 		t.emit(c)
 		c.replaced = true
+		// Wireshark's conversation on the 4-tuple goes on in the new
+		// connection (taken before Finished: c may be reused then).
+		reused, ws, wsFirst = true, c.Wireshark, c.Server
+		if c.wsFirstFromClient {
+			wsFirst = c.Client
+		}
 		t.remove(c)
 		t.stats.PortReuses++
-		prev, c = c, nil
+		c = nil
 	}
 	if c == nil {
 		c = t.newConn(key, s, ts, pkt)
-		if prev != nil {
-			// Wireshark's conversation on the 4-tuple goes on.
-			c.Wireshark = prev.Wireshark
-			first := prev.Server
-			if prev.wsFirstFromClient {
-				first = prev.Client
-			}
-			c.wsFirstFromClient = first == c.Client
+		if reused {
+			c.Wireshark = ws
+			c.wsFirstFromClient = wsFirst == c.Client
 		}
 	}
 	from := fsm.Client
@@ -415,8 +444,10 @@ func (t *Table) advance(now time.Time) {
 		t.now = now
 	}
 	t.nextTick = t.now.Add(time.Second)
+	t.sweep()
 	tw := t.cfg.FSM.TimeWait()
 	for c := t.lists[classTimeWait].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classTimeWait].head {
+		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(t.now))
 		t.emit(c)
 		if t.refile(c) {
@@ -424,6 +455,7 @@ func (t *Table) advance(now time.Time) {
 		}
 	}
 	for c := t.lists[classHandshake].head; c != nil && !t.now.Before(c.Last.Add(t.cfg.HandshakeTimeout)); c = t.lists[classHandshake].head {
+		t.wake(c)
 		c.Machine.GiveUp(c.Last.Add(t.cfg.HandshakeTimeout))
 		t.emit(c)
 		c.timedOut = true
@@ -453,15 +485,32 @@ func (t *Table) Settle(now time.Time) {
 	// in the order of the connections.
 	var cs []*Conn
 	for c := t.lists[classTimeWait].head; c != nil; c = c.next {
-		cs = append(cs, c)
-	}
-	for _, c := range byID(cs) {
-		if n := c.Machine.Advance(t.now); n > 0 {
-			t.stats.TimeWaitClosed += uint64(n)
-			t.emit(c)
-			t.file(c)
+		if c.timerDue(t.now) {
+			cs = append(cs, c)
 		}
 	}
+	for _, c := range byID(cs) {
+		t.settle(c)
+	}
+}
+
+// settle runs c's TIME_WAIT timer up to the table's clock and files c
+// again if it changed. A packed connection is unpacked only for the
+// while, unless it changed.
+func (t *Table) settle(c *Conn) bool {
+	packed := c.body == nil
+	t.wake(c)
+	n := c.Machine.Advance(t.now)
+	if n == 0 {
+		if packed {
+			t.sleep(c)
+		}
+		return false
+	}
+	t.stats.TimeWaitClosed += uint64(n)
+	t.emit(c)
+	t.file(c)
+	return true
 }
 
 // emit hands the connection's new transitions to the Transition callback.
@@ -486,6 +535,7 @@ func (t *Table) refile(c *Conn) (stuck bool) {
 
 // file puts c at the back of the list its state belongs to.
 func (t *Table) file(c *Conn) {
+	c.swept = false
 	cl := classOf(&c.Machine)
 	if cl == c.class && t.lists[cl].tail == c {
 		return // already there
@@ -501,31 +551,43 @@ func (t *Table) remove(c *Conn) {
 		delete(t.conns, key)
 	}
 	if t.cfg.Finished != nil {
+		t.wake(c)
 		t.cfg.Finished(c)
+		if t.cfg.Compact && !t.keepsFinished {
+			t.retire(c)
+		}
 	}
 	t.release(c)
 }
 
 // alloc returns a connection to fill in: a recycled one, or a new one.
+// Its body's Machine is left for newConn to reset: it keeps the storage it
+// grew (fsm.Machine.Reset).
 func (t *Table) alloc() *Conn {
-	c := t.free
-	if c == nil {
-		if !t.cfg.Recycle {
-			// A slab would stay in memory while any of its connections is
-			// used: without reuse, a few long-lived ones would keep the
-			// memory of every connection that left.
-			return new(Conn)
-		}
+	var c *Conn
+	switch {
+	case t.free != nil:
+		c = t.free
+		t.free, t.nfree = c.next, t.nfree-1
+		*c = Conn{body: c.body, image: c.image[:0]}
+	case !t.cfg.Recycle:
+		// A slab would stay in memory while any of its connections is
+		// used: without reuse, a few long-lived ones would keep the
+		// memory of every connection that left.
+		c = new(Conn)
+	default:
 		if len(t.slab) == 0 {
 			t.slab = make([]Conn, slabConns)
 		}
 		c = &t.slab[0]
 		t.slab = t.slab[1:]
-		return c
 	}
-	t.free, t.nfree = c.next, t.nfree-1
-	m := c.Machine // keeps the storage it grew (fsm.Machine.Reset)
-	*c = Conn{Machine: m}
+	if c.body == nil {
+		c.body = t.getBody()
+	}
+	b := c.body
+	b.Dir, b.FlagCounts = [2]Dir{}, wireshark.Counts{}
+	b.Wireshark, b.Zeek = wireshark.Conn{}, zeek.Conn{}
 	return c
 }
 
@@ -556,6 +618,16 @@ func (t *Table) reclaim() {
 
 // Conns returns the connections in the table, oldest first.
 func (t *Table) Conns() []*Conn {
+	t.reclaim()
+	cs := t.list()
+	for _, c := range cs {
+		t.wake(c)
+	}
+	return cs
+}
+
+// list returns the connections in the table, oldest first, packed or not.
+func (t *Table) list() []*Conn {
 	cs := make([]*Conn, 0, len(t.conns))
 	for _, c := range t.conns {
 		cs = append(cs, c)
@@ -614,7 +686,7 @@ func (t *Table) Listeners() []*Listener {
 // Finished for each: the end of the capture.
 func (t *Table) Flush() {
 	t.reclaim()
-	for _, c := range t.Conns() {
+	for _, c := range t.list() {
 		t.remove(c)
 	}
 }

@@ -41,6 +41,10 @@ type analysis struct {
 	snapshot *snapshot // the table at --at, when asked for
 	maxConns int
 	err      error // a damaged capture, after which nothing was read
+	// drained says that the table was emptied at the end (analyzeOptions.drain),
+	// and open is then how many of its connections were not closed.
+	drained bool
+	open    int
 }
 
 // snapshot remembers what only the moment itself knows: Send-Q.
@@ -55,6 +59,7 @@ type connTable interface {
 	Advance(now time.Time)
 	Settle(now time.Time)
 	Conns() []*reassembly.Conn
+	Flush()
 	Listeners() []*reassembly.Listener
 	Stats() reassembly.Stats
 }
@@ -77,8 +82,13 @@ type analyzeOptions struct {
 	// table skips Zeek's and Wireshark's analyses.
 	plain bool
 	// recycle says that no connection keep rejects is used after the
-	// Finished call or the hooks that saw it (see reassembly.Config.Recycle).
+	// Finished call or the hooks that saw it (see reassembly.Config.Recycle
+	// and Compact).
 	recycle bool
+	// drain says that keep takes every connection, those still in the
+	// table at the end too, and keeps none: the table is emptied at the
+	// end, oldest first, and analysis.conns stays empty.
+	drain bool
 	// keep, if set, says which connections that left the table before the
 	// end the command needs in analysis.conns: memory then holds only those
 	// (the connections still in the table at the end are always there).
@@ -107,12 +117,18 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		HandshakeTimeout: o.handshakeTimeout,
 		MaxConns:         o.maxConns,
 		Finished: func(c *reassembly.Conn) {
+			if a.drained && !c.Machine.Finished() {
+				a.open++
+			}
 			if ao.keep == nil || ao.keep(c) {
 				finished = append(finished, c)
 			}
 		},
 		Transition:     ao.transition,
 		NoVocabularies: ao.plain,
+		// Connections whose both ends are done are packed (the cost of
+		// a capture of many short connections is those in TIME_WAIT).
+		Compact: ao.recycle,
 	}
 	// The connections are spread over the cores when nothing needs to see
 	// each segment as it is taken: the results are the same (see
@@ -239,6 +255,12 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		a.snapshot = takeSnapshot(a.table, at)
 	}
 	a.table.Settle(a.last)
+	if ao.drain {
+		// One connection at a time: the packed ones are not all unpacked
+		// at once.
+		a.drained = true
+		a.table.Flush()
+	}
 	a.conns = append(finished, a.table.Conns()...)
 	sortConns(a.conns)
 	return a, nil
@@ -262,10 +284,12 @@ func sortConns(cs []*reassembly.Conn) {
 // summary writes the closing summary line to w.
 func (a *analysis) summary(w io.Writer) {
 	st := a.table.Stats()
-	open := 0
-	for _, c := range a.table.Conns() {
-		if !c.Machine.Finished() {
-			open++
+	open := a.open
+	if !a.drained {
+		for _, c := range a.table.Conns() {
+			if !c.Machine.Finished() {
+				open++
+			}
 		}
 	}
 	packets := plural(a.packets, "packet")

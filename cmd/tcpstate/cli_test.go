@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tcpstate/tcpstate/capture"
+	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
 )
 
@@ -319,6 +323,23 @@ func TestWorkersSameOutput(t *testing.T) {
 	}
 }
 
+// synConns returns n connections, each of one SYN, numbered 1 to n.
+func synConns(n int) []*reassembly.Conn {
+	t := reassembly.NewTable(reassembly.Config{})
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var cs []*reassembly.Conn
+	for i := range n {
+		s := capture.Segment{
+			Src:   netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(40000+i)),
+			Dst:   netip.MustParseAddrPort("192.0.2.2:80"),
+			Flags: uint8(fsm.SYN), Seq: 1000,
+		}
+		c, _ := t.Add(&s, at, uint64(i+1))
+		cs = append(cs, c)
+	}
+	return cs
+}
+
 // TestOrderedRows checks the order conns writes rows in: the order
 // connections began, except that a connection open while more than the
 // waiting limit of later ones ended comes when it ends.
@@ -327,8 +348,9 @@ func TestOrderedRows(t *testing.T) {
 	r := newOrderedRows(newConnsWriter(&buf, true, newPalette(false)))
 	r.max = 4
 	// Connection 1 stays open while 2..7 end; 9 ends before 8.
+	conns := synConns(9)
 	for _, id := range []uint64{3, 2, 4, 5, 6, 7, 1, 9, 8} {
-		r.add(&reassembly.Conn{ID: id})
+		r.add(conns[id-1])
 	}
 	if err := r.close(nil); err != nil {
 		t.Fatal(err)

@@ -135,12 +135,9 @@ func runConns(o *connsOptions, st *streams) error {
 		w.add(c)
 		return false
 	}
-	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started, recycle: true})
+	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started, recycle: true, drain: true})
 	if err != nil {
 		return err
-	}
-	for _, c := range a.conns {
-		w.add(c)
 	}
 	return a.finish(&o.sourceOptions, st, w.close(a))
 }

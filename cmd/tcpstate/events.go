@@ -79,7 +79,7 @@ func runEvents(o *sourceOptions, st *streams) error {
 		return err
 	}
 	ew := newEventWriter(st.stdout, o.json, newPalette(colorEnabled(o.color, st.stdout)))
-	ao := analyzeOptions{keep: func(*reassembly.Conn) bool { return false }, recycle: true, plain: true}
+	ao := analyzeOptions{keep: func(*reassembly.Conn) bool { return false }, recycle: true, drain: true, plain: true}
 	ew.hook(&ao)
 	a, err := analyze(o, st, ao)
 	if err != nil {

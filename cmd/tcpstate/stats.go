@@ -128,12 +128,9 @@ func runStats(o *statsOptions, st *streams) error {
 		sc.add(c)
 		return false
 	}
-	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, recycle: true})
+	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, recycle: true, drain: true})
 	if err != nil {
 		return err
-	}
-	for _, c := range a.conns {
-		sc.add(c)
 	}
 	r := sc.report(a)
 	err = writeBuffered(st.stdout, func(w io.Writer) error {

@@ -1,0 +1,227 @@
+package reassembly
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"time"
+	"unsafe"
+
+	"github.com/tcpstate/tcpstate/fsm"
+)
+
+// Compact keeps connections whose both ends are done (in TIME_WAIT or
+// CLOSED) packed: the bytes of their body, about 1.6 KiB of plain values
+// most of which are zero or small, in about a third of that. A capture of
+// short connections leaves most of the table in TIME_WAIT, where a
+// connection only waits for its timer and for late segments: packed, it
+// costs about 0.9 KiB with its Conn and map entry instead of 2.1 KiB.
+//
+// The table packs them in sweeps, every sweepEvery segments and at every
+// tick of its clock, so that a connection is not packed between two
+// segments of its close;
+// anything that needs the body again (a late segment, its timer, its
+// departure, Conns) unpacks it first. Packing and unpacking restore every
+// byte, so nothing the table reports depends on them.
+
+// bodyPlain is where the plain values of a body begin: after the Machine's
+// overflow history, a slice header, its first word. TestBodyLayout checks
+// that nothing after it holds a pointer.
+const bodyPlain = unsafe.Sizeof([]byte(nil))
+
+// bodyWords is the number of 8-byte words packed.
+const bodyWords = int((unsafe.Sizeof(body{}) - bodyPlain) / 8)
+
+// maxImage is the longest image pack writes: the bitmap, a length nibble
+// and 8 bytes for every word, and 8 bytes of slack for its whole-word
+// stores.
+const maxImage = (bodyWords+7)/8 + (bodyWords+1)/2 + 8*bodyWords + 8
+
+// plainWords returns the plain part of b as words.
+func plainWords(b *body) *[bodyWords]uint64 {
+	return (*[bodyWords]uint64)(unsafe.Add(unsafe.Pointer(b), bodyPlain))
+}
+
+// pack appends the image of b to dst: a bitmap of the words that are not
+// zero, then for each of those in order a nibble saying how many of its
+// low bytes (1 to 8) matter, two to a byte, then those bytes. Words hold
+// small counters, sequence numbers and times, so most bytes are zero or
+// high zero bytes.
+func pack(dst []byte, b *body) []byte {
+	w := plainWords(b)
+	const mapLen = (bodyWords + 7) / 8
+	var (
+		bitmap [mapLen]byte
+		lens   [(bodyWords + 1) / 2]byte
+		n      int
+		data   [8*bodyWords + 8]byte
+		at     int
+	)
+	for i, v := range w {
+		if v == 0 {
+			continue
+		}
+		bitmap[i/8] |= 1 << (i % 8)
+		l := (bits.Len64(v) + 7) / 8
+		lens[n/2] |= byte(l-1) << (4 * (n % 2))
+		n++
+		binary.LittleEndian.PutUint64(data[at:], v)
+		at += l
+	}
+	dst = append(dst, bitmap[:]...)
+	dst = append(dst, lens[:(n+1)/2]...)
+	return append(dst, data[:at]...)
+}
+
+// unpack fills b from an image pack wrote. It leaves the overflow history
+// as it is: pack is only used on bodies whose overflow holds nothing.
+func unpack(b *body, image []byte) {
+	w := plainWords(b)
+	*w = [bodyWords]uint64{}
+	const mapLen = (bodyWords + 7) / 8
+	bitmap := image[:mapLen]
+	n := 0
+	for _, m := range bitmap {
+		n += bits.OnesCount8(m)
+	}
+	lens := image[mapLen : mapLen+(n+1)/2]
+	data := image[mapLen+(n+1)/2:]
+	k := 0
+	for base := 0; base < bodyWords; base += 8 {
+		for m := bitmap[base/8]; m != 0; m &= m - 1 {
+			i := base + bits.TrailingZeros8(m)
+			l := int(lens[k/2]>>(4*(k%2))&0xf) + 1
+			k++
+			var v uint64
+			if len(data) >= 8 {
+				v = binary.LittleEndian.Uint64(data) & (^uint64(0) >> (64 - 8*l))
+			} else {
+				for j := l - 1; j >= 0; j-- {
+					v = v<<8 | uint64(data[j])
+				}
+			}
+			data = data[l:]
+			w[i] = v
+		}
+	}
+}
+
+// sweepEvery is how many segments go between two sweeps: each sweep looks
+// only at the connections filed since the one before, so it costs about
+// nothing when nothing closed.
+const sweepEvery = 256
+
+// maxPooled bounds the bodies a table keeps for reuse.
+const maxPooled = 4096
+
+// getBody returns a body to fill in: a pooled one, or a new one.
+func (t *Table) getBody() *body {
+	if n := len(t.bodies); n > 0 {
+		b := t.bodies[n-1]
+		t.bodies = t.bodies[:n-1]
+		return b
+	}
+	if t.cfg.Recycle {
+		if len(t.bodySlab) == 0 {
+			t.bodySlab = make([]body, slabConns)
+		}
+		b := &t.bodySlab[0]
+		t.bodySlab = t.bodySlab[1:]
+		return b
+	}
+	return new(body)
+}
+
+// putBody keeps b for reuse. Its overflow history must hold nothing.
+func (t *Table) putBody(b *body) {
+	if len(t.bodies) < maxPooled {
+		t.bodies = append(t.bodies, b)
+	}
+}
+
+// sleep packs c, which is done, and lets its body go.
+func (t *Table) sleep(c *Conn) {
+	if c.body == nil || !c.Machine.HistoryInline() {
+		return
+	}
+	t.scratch = pack(t.scratch[:0], c.body)
+	if cap(c.image) < len(t.scratch) {
+		c.image = make([]byte, len(t.scratch))
+	}
+	c.image = c.image[:len(t.scratch)]
+	copy(c.image, t.scratch)
+	c.timer = 0
+	for _, r := range [...]fsm.Role{fsm.Client, fsm.Server} {
+		if c.Machine.State(r) == fsm.TimeWait {
+			at := c.Machine.TimeWaitSince(r).Add(t.cfg.FSM.TimeWait()).UnixNano()
+			if c.timer == 0 || at < c.timer {
+				c.timer = at
+			}
+		}
+	}
+	t.putBody(c.body)
+	c.body = nil
+	t.packs++
+}
+
+// timerDue reports whether c's TIME_WAIT may have run out at now: always
+// for a connection not packed, whose timer is not noted.
+func (c *Conn) timerDue(now time.Time) bool {
+	// A microsecond early: the machine's own clock decides.
+	return c.body != nil || c.timer != 0 && now.UnixNano()+1000 >= c.timer
+}
+
+// wake unpacks c if it is packed.
+func (t *Table) wake(c *Conn) {
+	if c.body != nil {
+		return
+	}
+	b := t.getBody()
+	unpack(b, c.image)
+	c.body = b
+	c.image = c.image[:0] // kept for the next sleep
+}
+
+// sweep packs the connections whose both ends are done and that were filed
+// since the last sweep: those at the back of the TIME_WAIT and done lists,
+// back to the first one an earlier sweep saw there.
+func (t *Table) sweep() {
+	if !t.cfg.Compact {
+		return
+	}
+	for _, cl := range [...]class{classTimeWait, classDone} {
+		for c := t.lists[cl].tail; c != nil && !c.swept; c = c.prev {
+			c.swept = true
+			if done(c) {
+				t.sleep(c)
+			}
+		}
+	}
+}
+
+// done reports whether neither end of c can do more than wait: each is in
+// TIME_WAIT or CLOSED (or LISTEN, a server that never took part).
+func done(c *Conn) bool {
+	for _, st := range [...]fsm.State{c.Machine.State(fsm.Client), c.Machine.State(fsm.Server)} {
+		if st != fsm.Closed && st != fsm.TimeWait && st != fsm.Listen {
+			return false
+		}
+	}
+	return true
+}
+
+// retire hands the body of a connection that has left the table, and
+// whose Finished call is over, back for reuse (Config.Compact).
+func (t *Table) retire(c *Conn) {
+	if c.body == nil {
+		return
+	}
+	b := c.body
+	c.body = nil
+	if !b.Machine.HistoryInline() {
+		// Its overflow history may be the caller's still (a copy of the
+		// Machine shares it): not reused.
+		return
+	}
+	b.Machine.Reset(t.cfg.FSM)
+	t.putBody(b)
+}

@@ -1,0 +1,176 @@
+package reassembly
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+)
+
+// randomBody fills a body's plain words as connections fill them: most
+// zero, the others of every length from 1 to 8 bytes.
+func randomBody(r *rand.Rand) *body {
+	b := new(body)
+	for i := range plainWords(b) {
+		switch r.IntN(3) {
+		case 0:
+		case 1:
+			plainWords(b)[i] = r.Uint64() >> (8 * r.IntN(8))
+		default:
+			plainWords(b)[i] = r.Uint64()
+		}
+	}
+	return b
+}
+
+// TestPackRoundTrip: unpacking an image restores every byte, whatever the
+// body that unpacks it held before.
+func TestPackRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	into := randomBody(r)
+	for i := range 2000 {
+		b := randomBody(r)
+		if i == 0 {
+			b = new(body)
+		}
+		image := pack(nil, b)
+		if len(image) > maxImage {
+			t.Fatalf("image of %d bytes, more than maxImage %d", len(image), maxImage)
+		}
+		unpack(into, image)
+		if *plainWords(into) != *plainWords(b) {
+			t.Fatalf("body %d: unpacked differs", i)
+		}
+	}
+}
+
+// FuzzPack packs and unpacks bodies made of the fuzzer's bytes.
+func FuzzPack(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80})
+	f.Add([]byte(strings.Repeat("\xff\x00\x00\x01", 400)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, into := new(body), new(body)
+		w := plainWords(b)
+		for i := range w {
+			for j := range 8 {
+				if k := i*8 + j; k < len(data) {
+					w[i] |= uint64(data[k]) << (8 * j)
+				}
+			}
+		}
+		image := pack(nil, b)
+		if len(image) > maxImage {
+			t.Fatalf("image of %d bytes, more than maxImage %d", len(image), maxImage)
+		}
+		unpack(into, image)
+		if *plainWords(into) != *w {
+			t.Fatal("unpacked differs")
+		}
+	})
+}
+
+// packs counts the connections a tracker packed.
+func packs(tr tracker) uint64 {
+	switch tr := tr.(type) {
+	case tableTracker:
+		return tr.packs
+	case *Sharded:
+		if tr.single != nil {
+			return tr.single.packs
+		}
+		var n uint64
+		for _, sh := range tr.shards {
+			n += sh.t.packs
+		}
+		return n
+	}
+	return 0
+}
+
+// TestCompactMatchesPlain runs captures through tables that pack done
+// connections (alone, with Recycle, and sharded) and through one that does
+// not, and wants the same results: every connection whole (machines,
+// counters, Zeek's and Wireshark's views) in the order Finished saw them,
+// the snapshot in the middle, the live ones at the end, listeners and
+// stats. It also wants the packing to have happened.
+func TestCompactMatchesPlain(t *testing.T) {
+	files := generatedCaptures(t)
+	paths := []string{files["reuse.pcap"], files["flood.pcapng"]}
+	samples, err := filepath.Glob("../pcaps/*.pcap*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, samples...)
+	var packed uint64
+	for _, path := range paths {
+		recs := readCapture(t, path)
+		for _, timers := range []struct {
+			name string
+			cfg  Config
+		}{{"default timers", Config{}}, {"short timers", shortTimers}} {
+			want := runTable(recs, timers.cfg)
+			for _, v := range []struct {
+				name    string
+				recycle bool
+				workers int
+			}{{"compact", false, 1}, {"compact+recycle", true, 1}, {"compact, 2 workers", false, 2}} {
+				t.Run(fmt.Sprintf("%s/%s/%s", filepath.Base(path), timers.name, v.name), func(t *testing.T) {
+					cfg := timers.cfg
+					cfg.Compact, cfg.Recycle = true, v.recycle
+					var tr tracker
+					got := run(recs, cfg, func(cfg Config) tracker {
+						if v.workers > 1 {
+							tr = NewSharded(cfg, v.workers)
+						} else {
+							tr = tableTracker{NewTable(cfg)}
+						}
+						return tr
+					})
+					compare(t, want, got)
+					packed += packs(tr)
+				})
+			}
+		}
+	}
+	if packed < 1000 {
+		t.Errorf("%d connections packed in all: the comparison hardly tests packing", packed)
+	}
+}
+
+// TestCompactTransitions: packing changes nothing in the transitions a
+// table hands out, nor in their order.
+func TestCompactTransitions(t *testing.T) {
+	files := generatedCaptures(t)
+	recs := readCapture(t, files["reuse.pcap"])
+	stream := func(compact bool) ([]string, uint64) {
+		var out []string
+		tab := NewTable(Config{Compact: compact, Recycle: compact, Transition: func(c *Conn, tr *fsm.Transition) {
+			out = append(out, fmt.Sprintf("%d %s %v %s>%s %v %v", c.ID, tr.Time.Format(time.StampMicro), tr.Role, tr.From, tr.To, tr.Cause, tr.Certain))
+		}})
+		for i := range recs {
+			tab.Add(&recs[i].seg, recs[i].ts, recs[i].pkt)
+		}
+		tab.Settle(tab.Now())
+		tab.Flush()
+		return out, tab.packs
+	}
+	want, _ := stream(false)
+	got, packed := stream(true)
+	if packed == 0 {
+		t.Fatal("nothing was packed")
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d transitions packed, %d plain", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("transition %d: packed %q, plain %q", i, got[i], want[i])
+		}
+	}
+	t.Logf("%d transitions, %d connections packed", len(want), packed)
+}
