@@ -139,6 +139,19 @@ func trackFile(tb testing.TB, path string, cfg Config) Stats {
 	}
 	defer src.Close()
 	t := NewTable(cfg)
+	trackInto(tb, path, t)
+	t.Settle(t.Now())
+	st := t.Stats()
+	t.Flush()
+	return st
+}
+
+func trackInto(tb testing.TB, path string, t *Table) {
+	src, err := capture.Open([]string{path}, capture.OpenOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
 	var (
 		p   capture.Packet
 		s   capture.Segment
@@ -156,10 +169,6 @@ func trackFile(tb testing.TB, path string, cfg Config) Stats {
 			t.Add(&s, p.Time, p.Num)
 		}
 	}
-	t.Settle(t.Now())
-	st := t.Stats()
-	t.Flush()
-	return st
 }
 
 // BenchmarkTableMemory measures the heap a connection costs in the table:

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/tcpstate/tcpstate/capture"
 	"github.com/tcpstate/tcpstate/fsm"
@@ -26,12 +27,21 @@ func TestAnalyzerAgrees(t *testing.T) {
 		{"long.pcap", []string{"-conns", "40000", "-concurrency", "40", "-seed", "4"}},
 		{"cut.pcapng.gz", []string{"-packets", "40000", "-concurrency", "400", "-flood", "30000", "-flood-synack",
 			"-flood-rate", "20000", "-seed", "6"}},
+		{"rate.pcap", []string{"-conns", "20000", "-concurrency", "200", "-rate", "100", "-seed", "8"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path, e := gen(t, t.TempDir(), tc.name, tc.args...)
 			if tc.name == "long.pcap" && e.Features["port_reuse"] == 0 {
 				t.Errorf("no port reuse in a capture from %s to %s", e.First, e.Last)
+			}
+			if tc.name == "rate.pcap" {
+				// 20000 connections at 100 a second.
+				first, err1 := time.Parse(time.RFC3339Nano, e.First)
+				last, err2 := time.Parse(time.RFC3339Nano, e.Last)
+				if span := last.Sub(first); err1 != nil || err2 != nil || span < 190*time.Second || span > 210*time.Second {
+					t.Errorf("-rate 100: 20000 connections from %s to %s, want about 200 s", e.First, e.Last)
+				}
 			}
 			got := analyze(t, path)
 			for pair, n := range e.AtEnd {

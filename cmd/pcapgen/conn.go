@@ -90,9 +90,11 @@ type conn struct {
 	mssOpt [2]uint16
 	hdr    [2]linkIP // by direction
 	next   int       // next step to play
-	lastAt int64     // capture time of its last packet
-	twAt   int64     // capture time an endpoint entered TIME_WAIT
-	live   bool
+	// startedAt is when its first packet was due, µs from the start.
+	startedAt int64
+	lastAt    int64 // capture time of its last packet
+	twAt      int64 // capture time an endpoint entered TIME_WAIT
+	live      bool
 }
 
 // tuple is a connection's 4-tuple, remembered for port reuse.

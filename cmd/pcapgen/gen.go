@@ -17,6 +17,7 @@ type config struct {
 	seed        uint64
 	conns       int   // normal connections to start; < 0 for no limit
 	concurrency int   // connections alive at once
+	rate        int   // new connections a second at most; 0 for no limit
 	packets     int64 // stop after this many packets; 0 for no limit
 	flood       int   // spoofed SYNs
 	floodSYNACK bool  // the server answers each (and retransmits the answer once)
@@ -245,6 +246,7 @@ func (g *generator) startConn(i int, t int64) bool {
 	}
 	c := &g.slots[i]
 	c.setup(g.r, g.hosts, tu, reused)
+	c.startedAt = t
 	g.q.push(t, evConn, uint32(i))
 	return true
 }
@@ -279,7 +281,14 @@ func (g *generator) playConn(i int, t int64) {
 	}
 	c.live = false
 	g.connDone(c)
-	g.startConn(i, t+int64(g.r.intn(2_000)))
+	next := t + int64(g.r.intn(2_000))
+	if g.cfg.rate > 0 {
+		// Each slot starts a connection every len(slots)/rate seconds on
+		// average (from half to one and a half times that, at random).
+		period := int64(len(g.slots)) * 1_000_000 / int64(g.cfg.rate)
+		next = max(next, c.startedAt+period/2+int64(g.r.intn(int(max(period, 1)))))
+	}
+	g.startConn(i, next)
 }
 
 // connDone counts a finished connection's final states (later, for those

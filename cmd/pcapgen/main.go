@@ -39,8 +39,8 @@ const usageText = `Usage: pcapgen -o FILE [flags]
 Writes a deterministic capture of a busy server (198.51.100.10 and
 2001:db8:1::10, ports 443, 80, 8080, 5432, 6379) talking to many clients:
 -concurrency connections alive at once, each advancing one segment at a
-time, a new one starting when one finishes, until -conns connections (or
--packets packets) are written. Every connection is consistent TCP (exact
+time, a new one starting when one finishes (or, with -rate, when the slot's
+turn comes), until -conns connections (or -packets packets) are written. Every connection is consistent TCP (exact
 sequence and acknowledgment numbers, Linux's options and timestamps); the
 mix of kinds and features is fixed by -seed, and the same flags and seed
 always give the same bytes.
@@ -65,6 +65,10 @@ Examples:
 
   # ten million packets with the same concurrency
   pcapgen -o bench-10m.pcap -packets 10000000 -concurrency 1000
+
+  # a server taking 1000 connections a second: the capture spans 15 min,
+  # and after the first minute as many are in TIME_WAIT at any moment
+  pcapgen -o steady-10m.pcap -packets 10000000 -rate 1000
 
   # a flood of 2M spoofed SYNs, half-open (answered), with some real traffic
   pcapgen -o flood.pcapng.gz -flood 2000000 -flood-synack -conns 20000
@@ -104,6 +108,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&seed, "seed", 1, "seed: the same flags and seed give the same bytes")
 	fs.IntVar(&o.cfg.conns, "conns", 100000, "normal connections to write (with -packets: no limit unless given)")
 	fs.IntVar(&o.cfg.concurrency, "concurrency", 1000, "connections alive at once")
+	fs.IntVar(&o.cfg.rate, "rate", 0, "start at most this many connections a second, on average (0: a new one as soon as one ends)")
 	fs.Int64Var(&packets, "packets", 0, "stop after this many packets, cutting open connections short (0: no limit)")
 	fs.IntVar(&o.cfg.flood, "flood", 0, "spoofed SYNs to mix in")
 	fs.BoolVar(&o.cfg.floodSYNACK, "flood-synack", false, "the server answers each spoofed SYN with a SYN-ACK (half-open)")
@@ -144,6 +149,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-conns, -flood and -packets must not be negative")
 	case o.cfg.concurrency < 1:
 		return nil, errors.New("-concurrency must be at least 1")
+	case o.cfg.rate < 0:
+		return nil, errors.New("-rate cannot be negative")
 	case o.cfg.floodRate < 1 || o.cfg.floodRate > 1_000_000:
 		return nil, errors.New("-flood-rate must be between 1 and 1000000")
 	case o.cfg.flood > 1<<32-1:
