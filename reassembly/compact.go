@@ -225,3 +225,21 @@ func (t *Table) retire(c *Conn) {
 	b.Machine.Reset(t.cfg.FSM)
 	t.putBody(b)
 }
+
+// takeBack takes a connection that Finished is done with for reuse: the
+// whole of it if whole (the caller's Config.Recycle), else its body with
+// Compact. It is how the worker tables of Sharded, which hand their
+// connections over later, reuse them.
+func (t *Table) takeBack(c *Conn, whole bool) {
+	if t.cfg.Compact {
+		// The body goes to the pool that wake and alloc draw from.
+		t.retire(c)
+	} else if c.body != nil && !c.Machine.HistoryInline() {
+		c.body = nil // as retire does
+	}
+	if whole && t.nfree < len(t.conns)+minFree {
+		c.prev, c.next = nil, t.free
+		t.free = c
+		t.nfree++
+	}
+}

@@ -118,7 +118,7 @@ func TestCompactMatchesPlain(t *testing.T) {
 				name    string
 				recycle bool
 				workers int
-			}{{"compact", false, 1}, {"compact+recycle", true, 1}, {"compact, 2 workers", false, 2}} {
+			}{{"compact", false, 1}, {"compact+recycle", true, 1}, {"compact, 2 workers", false, 2}, {"compact+recycle, 3 workers", true, 3}} {
 				t.Run(fmt.Sprintf("%s/%s/%s", filepath.Base(path), timers.name, v.name), func(t *testing.T) {
 					cfg := timers.cfg
 					cfg.Compact, cfg.Recycle = true, v.recycle

@@ -35,6 +35,10 @@ import (
 // Wait. The connection has its final ID by then and no worker touches it
 // again. Finished must not call the Sharded's methods.
 //
+// With Config.Recycle or Compact, a connection goes back to its worker for
+// reuse once Finished returns (with the worker's next batch): Finished
+// must copy what it needs, as a Table's promises it.
+//
 // Config.Transition cannot be honoured that way (it sees connections while
 // they are live, in capture order), so a Config with Transition set gets a
 // single Table on the caller's goroutine, as does workers <= 1: the methods
@@ -91,8 +95,12 @@ type shard struct {
 
 	in chan *batch // the batches sent to the worker
 
-	fill   *batch   // the batch being filled
-	free   []*batch // batches ready to fill
+	fill *batch   // the batch being filled
+	free []*batch // batches ready to fill
+	// back holds connections Finished is done with, for the worker to
+	// reuse (Config.Recycle) or to reuse their bodies (Compact); they go
+	// with its next batch.
+	back   []*Conn
 	sent   []uint64 // stream position of the first entry of each batch in flight, oldest first
 	events []event  // reported back, not yet merged, from evHead
 	evHead int
@@ -105,6 +113,7 @@ type batch struct {
 	entries []entry
 	events  []event
 	hasTick bool
+	back    []*Conn // connections to reuse (shard.back)
 }
 
 // entry is a segment (Payload dropped: the table does not read it) or a
@@ -183,6 +192,9 @@ func NewSharded(cfg Config, workers int) *Sharded {
 	}
 	per := cfg
 	per.MaxConns = (cfg.MaxConns + workers - 1) / workers
+	// A worker's table hands its connections over to Finished later, so
+	// it cannot reuse them at once: they come back from deliver instead.
+	per.Recycle = false
 	s.out = make(chan *batch, workers*batchesPerShard)
 	for i := range workers {
 		sh := &shard{i: i, listenedAt: make(map[netip.AddrPort]uint64)}
@@ -315,8 +327,8 @@ func (s *Sharded) Flush() {
 		}
 		clear(s.direct)
 		s.direct = s.direct[:0]
-		if s.cfg.Compact {
-			sh.t.retire(c)
+		if s.cfg.Recycle || s.cfg.Compact {
+			sh.t.takeBack(c, s.cfg.Recycle)
 		}
 	}
 }
@@ -545,6 +557,7 @@ func (s *Sharded) await() {
 func (s *Sharded) send(sh *shard) {
 	b := sh.fill
 	sh.fill = nil
+	b.back, sh.back = sh.back, b.back[:0]
 	sh.sent = append(sh.sent, b.entries[0].seq)
 	s.start()
 	sh.in <- b // never blocks: the channel holds all of sh's batches
@@ -670,12 +683,21 @@ func (s *Sharded) deliver(e event) {
 	if s.cfg.Finished != nil {
 		s.cfg.Finished(e.c)
 	}
+	if s.cfg.Recycle || s.cfg.Compact {
+		sh := s.shards[shardOf(e.c.Client, e.c.Server, len(s.shards))]
+		sh.back = append(sh.back, e.c)
+	}
 }
 
 // work is a worker: it runs its batches through its table.
 func (s *Sharded) work(sh *shard) {
 	defer s.wg.Done()
 	for b := range sh.in {
+		for i, c := range b.back {
+			sh.t.takeBack(c, s.cfg.Recycle)
+			b.back[i] = nil
+		}
+		b.back = b.back[:0]
 		sh.sink = &b.events
 		for i := range b.entries {
 			e := &b.entries[i]

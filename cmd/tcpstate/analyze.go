@@ -138,14 +138,13 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		table   *reassembly.Table
 		sharded *reassembly.Sharded
 	)
+	// A connection the command does not keep is reused for a new one.
+	cfg.Recycle = ao.recycle
 	if workers := o.workers; workers > 1 && ao.segment == nil && ao.transition == nil && in.live == nil {
 		sharded = reassembly.NewSharded(cfg, workers)
 		defer sharded.Close()
 		a.table = sharded
 	} else {
-		// A connection the command does not keep is reused for a new one
-		// (the sharded table hands connections over later, so it cannot).
-		cfg.Recycle = ao.recycle
 		table = reassembly.NewTable(cfg)
 		a.table = table
 	}
