@@ -394,8 +394,7 @@ func (s *Sharded) conns() []*Conn {
 			cs = append(cs, c)
 		}
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
-	return cs
+	return byID(cs)
 }
 
 // Listeners returns the listening sockets inferred so far, sorted by

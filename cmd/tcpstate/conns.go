@@ -137,6 +137,9 @@ func runConns(o *connsOptions, st *streams) error {
 	}
 	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started, recycle: true, drain: true})
 	if err != nil {
+		if r, ok := w.(*orderedRows); ok {
+			r.stop()
+		}
 		return err
 	}
 	return a.finish(&o.sourceOptions, st, w.close(a))
@@ -157,17 +160,62 @@ type rowWriter interface {
 // with the capture), at most maxWaiting rows wait: beyond that the oldest
 // waiting ones are written, and the connections still open before them get
 // their rows when they end, out of order.
+//
+// The rows are formatted and written by a goroutine of their own, in
+// batches, so that on a machine with a core to spare the writing overlaps
+// the analysis (and, at the end of a capture, the table emptying itself).
 type orderedRows struct {
 	out     *connsWriter
 	next    uint64 // rows with a smaller id have been written, or are late
 	waiting map[uint64]connRow
 	max     int // the most rows that wait
+
+	batch   []connRow      // rows to hand to the writer
+	batches chan []connRow // to the writer
+	spare   chan []connRow // batches the writer is done with
+	done    chan struct{}  // closed when the writer is done
 }
 
-const maxWaiting = 65536
+const (
+	maxWaiting = 65536
+	rowBatch   = 256
+)
 
 func newOrderedRows(out *connsWriter) *orderedRows {
-	return &orderedRows{out: out, next: 1, waiting: map[uint64]connRow{}, max: maxWaiting}
+	r := &orderedRows{
+		out: out, next: 1, waiting: map[uint64]connRow{}, max: maxWaiting,
+		batches: make(chan []connRow, 4), spare: make(chan []connRow, 5), done: make(chan struct{}),
+	}
+	go func(batches <-chan []connRow, spare chan<- []connRow, done chan<- struct{}) {
+		defer close(done)
+		for b := range batches {
+			for i := range b {
+				out.write(b[i])
+				b[i] = connRow{}
+			}
+			select {
+			case spare <- b[:0]:
+			default:
+			}
+		}
+	}(r.batches, r.spare, r.done)
+	return r
+}
+
+// write hands a row to the writer.
+func (r *orderedRows) write(row connRow) {
+	if r.batch == nil {
+		select {
+		case r.batch = <-r.spare:
+		default:
+			r.batch = make([]connRow, 0, rowBatch)
+		}
+	}
+	r.batch = append(r.batch, row)
+	if len(r.batch) == rowBatch {
+		r.batches <- r.batch
+		r.batch = nil
+	}
 }
 
 func (r *orderedRows) started(time.Time) {}
@@ -175,7 +223,7 @@ func (r *orderedRows) started(time.Time) {}
 func (r *orderedRows) add(c *reassembly.Conn) {
 	switch {
 	case c.ID < r.next:
-		r.out.write(r.row(c)) // late: rows after it were written
+		r.write(r.row(c)) // late: rows after it were written
 		return
 	case c.ID > r.next:
 		r.waiting[c.ID] = r.row(c)
@@ -184,7 +232,7 @@ func (r *orderedRows) add(c *reassembly.Conn) {
 		}
 		return
 	}
-	r.out.write(r.row(c))
+	r.write(r.row(c))
 	r.next++
 	r.drain()
 }
@@ -200,7 +248,7 @@ func (r *orderedRows) drain() {
 			return
 		}
 		delete(r.waiting, r.next)
-		r.out.write(row)
+		r.write(row)
 		r.next++
 	}
 }
@@ -214,14 +262,29 @@ func (r *orderedRows) release() {
 	}
 	slices.Sort(ids)
 	for _, id := range ids[:len(ids)/2] {
-		r.out.write(r.waiting[id])
+		r.write(r.waiting[id])
 		delete(r.waiting, id)
 		r.next = id + 1
 	}
 	r.drain()
 }
 
+// stop hands the last rows to the writer and waits for it to finish.
+func (r *orderedRows) stop() {
+	if r.batches == nil {
+		return
+	}
+	if len(r.batch) > 0 {
+		r.batches <- r.batch
+		r.batch = nil
+	}
+	close(r.batches)
+	r.batches = nil
+	<-r.done
+}
+
 func (r *orderedRows) close(*analysis) error {
+	r.stop()
 	if len(r.waiting) > 0 {
 		// Every connection has been added by now, so nothing is missing:
 		// a gap would be a bug, and its rows are written all the same.
