@@ -172,32 +172,53 @@ func trackInto(tb testing.TB, path string, t *Table) {
 }
 
 // BenchmarkTableMemory measures the heap a connection costs in the table:
-// its Conn and its share of the map, with a handshake and a little data
-// done (so that the history holds a few transitions).
+// its Conn, body and share of the map, with a handshake and a little data
+// done (so that the history holds a few transitions); and, closed (the
+// client in TIME_WAIT) and packed by Config.Compact, its Conn, image and
+// share of the map.
 func BenchmarkTableMemory(b *testing.B) {
 	const conns = 100_000
-	var ms runtime.MemStats
-	var perConn float64
-	for b.Loop() {
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		before := ms.HeapAlloc
-		f := &feeder{t: NewTable(Config{}), now: t0}
-		for i := range conns {
-			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
-			f.add(seg(c, srv, "S", 1000, 0, 0), time.Microsecond)
-			f.add(seg(srv, c, "SA", 7000, 1001, 0), time.Microsecond)
-			f.add(seg(c, srv, "PA", 1001, 7001, 100), time.Microsecond)
+	for _, closed := range []bool{false, true} {
+		name := "open"
+		if closed {
+			name = "closed-packed"
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		if n := f.t.Stats().Live; n != conns {
-			b.Fatalf("%d connections live, want %d", n, conns)
-		}
-		perConn = float64(ms.HeapAlloc-before) / conns
-		runtime.KeepAlive(f)
+		b.Run(name, func(b *testing.B) {
+			var ms runtime.MemStats
+			var perConn float64
+			for b.Loop() {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				before := ms.HeapAlloc
+				f := &feeder{t: NewTable(Config{Compact: closed}), now: t0}
+				for i := range conns {
+					c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+					f.add(seg(c, srv, "S", 1000, 0, 0), time.Microsecond)
+					f.add(seg(srv, c, "SA", 7000, 1001, 0), time.Microsecond)
+					f.add(seg(c, srv, "PA", 1001, 7001, 100), time.Microsecond)
+					if closed {
+						f.add(seg(srv, c, "A", 7001, 1101, 0), time.Microsecond)
+						f.add(seg(c, srv, "FA", 1101, 7001, 0), time.Microsecond)
+						f.add(seg(srv, c, "FA", 7001, 1102, 0), time.Microsecond)
+						f.add(seg(c, srv, "A", 1102, 7002, 0), time.Microsecond)
+					}
+				}
+				f.t.Advance(f.now.Add(time.Second)) // a sweep packs what the last segments closed
+				f.t.bodies = nil                    // the pool of bodies to reuse is not the connections'
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				if n := f.t.Stats().Live; n != conns {
+					b.Fatalf("%d connections live, want %d", n, conns)
+				}
+				if closed && f.t.packs != conns {
+					b.Fatalf("%d connections packed, want %d", f.t.packs, conns)
+				}
+				perConn = float64(ms.HeapAlloc-before) / conns
+				runtime.KeepAlive(f)
+			}
+			b.ReportMetric(perConn, "heap-B/conn")
+		})
 	}
-	b.ReportMetric(perConn, "heap-B/conn")
 }
 
 var sinkTuple tuple

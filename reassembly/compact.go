@@ -181,6 +181,16 @@ func (t *Table) wake(c *Conn) {
 	c.image = c.image[:0] // kept for the next sleep
 }
 
+// repack packs c again at once if it was packed and is still done: a
+// timer that unpacked it (TIME_WAIT running out) leaves nothing to wait
+// for, and the timers of one tick would otherwise unpack thousands of
+// connections at once.
+func (t *Table) repack(c *Conn, packed bool) {
+	if packed && done(c) {
+		t.sleep(c) // the next sweep walks past it, to those filed before it
+	}
+}
+
 // sweep packs the connections whose both ends are done and that were filed
 // since the last sweep: those at the back of the TIME_WAIT and done lists,
 // back to the first one an earlier sweep saw there.
@@ -191,7 +201,7 @@ func (t *Table) sweep() {
 	for _, cl := range [...]class{classTimeWait, classDone} {
 		for c := t.lists[cl].tail; c != nil && !c.swept; c = c.prev {
 			c.swept = true
-			if done(c) {
+			if c.body != nil && done(c) {
 				t.sleep(c)
 			}
 		}

@@ -174,3 +174,59 @@ func TestCompactTransitions(t *testing.T) {
 	}
 	t.Logf("%d transitions, %d connections packed", len(want), packed)
 }
+
+// TestEachKeepsPacked: Each shows packed connections unpacked, as Conns
+// does, and leaves them packed.
+func TestEachKeepsPacked(t *testing.T) {
+	files := generatedCaptures(t)
+	recs := readCapture(t, files["reuse.pcap"])
+	for _, workers := range []int{1, 2} {
+		tr := NewSharded(Config{Compact: true, Recycle: true}, workers)
+		for i := range recs {
+			tr.Add(&recs[i].seg, recs[i].ts, recs[i].pkt)
+		}
+		tr.Settle(recs[len(recs)-1].ts)
+		packed := func() (n int) {
+			for _, c := range tr.conns() {
+				if c.body == nil {
+					n++
+				}
+			}
+			return n
+		}
+		if tr.single != nil {
+			packed = func() (n int) {
+				for _, c := range tr.single.list() {
+					if c.body == nil {
+						n++
+					}
+				}
+				return n
+			}
+		}
+		see := func(c *Conn) string {
+			return fmt.Sprintf("%d %v/%v %+v %s %s %v", c.ID, c.Machine.State(fsm.Client), c.Machine.State(fsm.Server),
+				c.Dir, c.Zeek.State(), c.Zeek.History(), c.FlagCounts.Map())
+		}
+		before := packed()
+		if before == 0 {
+			t.Fatalf("%d workers: nothing packed", workers)
+		}
+		var got []string
+		tr.Each(func(c *Conn) { got = append(got, see(c)) })
+		if after := packed(); after != before {
+			t.Errorf("%d workers: %d connections packed before Each, %d after", workers, before, after)
+		}
+		var want []string
+		for _, c := range tr.Conns() {
+			want = append(want, see(c))
+		}
+		if packed() != 0 {
+			t.Errorf("%d workers: Conns left connections packed", workers)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%d workers: Each and Conns differ", workers)
+		}
+		tr.Close()
+	}
+}

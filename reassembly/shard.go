@@ -381,6 +381,19 @@ func (s *Sharded) Conns() []*Conn {
 	return cs
 }
 
+// Each calls fn with each connection in the tables, oldest first, as
+// Table.Each does. It waits for the workers.
+func (s *Sharded) Each(fn func(*Conn)) {
+	if s.single != nil {
+		s.single.Each(fn)
+		return
+	}
+	s.Wait()
+	for _, c := range s.conns() {
+		s.shards[shardOf(c.Client, c.Server, len(s.shards))].t.visit(c, fn)
+	}
+}
+
 // conns returns the connections in the tables, oldest first, packed or
 // not.
 func (s *Sharded) conns() []*Conn {
@@ -833,10 +846,13 @@ func (s *Sharded) expire(tk *tick) {
 			break
 		}
 		t := sh.t
+		packed := c.body == nil
 		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(now))
 		t.emit(c)
-		if refile(sh, c) {
+		stuck := refile(sh, c)
+		t.repack(c, packed)
+		if stuck {
 			break
 		}
 	}

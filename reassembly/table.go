@@ -447,10 +447,13 @@ func (t *Table) advance(now time.Time) {
 	t.sweep()
 	tw := t.cfg.FSM.TimeWait()
 	for c := t.lists[classTimeWait].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classTimeWait].head {
+		packed := c.body == nil
 		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(t.now))
 		t.emit(c)
-		if t.refile(c) {
+		stuck := t.refile(c)
+		t.repack(c, packed)
+		if stuck {
 			break
 		}
 	}
@@ -624,6 +627,31 @@ func (t *Table) Conns() []*Conn {
 		t.wake(c)
 	}
 	return cs
+}
+
+// Each calls fn with each connection in the table, oldest first. A packed
+// connection (Config.Compact) is unpacked for the call only, so that
+// memory stays as it is, where Conns would unpack them all. fn must not
+// keep the connection nor call the table's methods.
+func (t *Table) Each(fn func(*Conn)) {
+	t.reclaim()
+	for _, c := range t.list() {
+		t.visit(c, fn)
+	}
+}
+
+// visit calls fn with c unpacked, and packs it again if it was.
+func (t *Table) visit(c *Conn, fn func(*Conn)) {
+	if c.body != nil {
+		fn(c)
+		return
+	}
+	n := len(c.image)
+	t.wake(c)
+	fn(c)
+	// Nothing changed: the image, which wake leaves in place, still holds.
+	t.putBody(c.body)
+	c.body, c.image = nil, c.image[:n]
 }
 
 // list returns the connections in the table, oldest first, packed or not.

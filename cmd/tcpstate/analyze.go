@@ -45,6 +45,21 @@ type analysis struct {
 	// and open is then how many of its connections were not closed.
 	drained bool
 	open    int
+	// visit says that conns lacks the connections still in the table,
+	// which each reads (analyzeOptions.visit).
+	visit bool
+}
+
+// each calls fn with every connection, oldest first: those of conns, then,
+// with analyzeOptions.visit, those still in the table, each valid only
+// during the call.
+func (a *analysis) each(fn func(*reassembly.Conn)) {
+	for _, c := range a.conns {
+		fn(c)
+	}
+	if a.visit {
+		a.table.Each(fn)
+	}
 }
 
 // snapshot remembers what only the moment itself knows: Send-Q.
@@ -59,6 +74,7 @@ type connTable interface {
 	Advance(now time.Time)
 	Settle(now time.Time)
 	Conns() []*reassembly.Conn
+	Each(fn func(*reassembly.Conn))
 	Flush()
 	Listeners() []*reassembly.Listener
 	Stats() reassembly.Stats
@@ -89,6 +105,11 @@ type analyzeOptions struct {
 	// table at the end too, and keeps none: the table is emptied at the
 	// end, oldest first, and analysis.conns stays empty.
 	drain bool
+	// visit says that the command reads the connections still in the
+	// table at the end one at a time, with analysis.each: analysis.conns
+	// then holds only those keep kept, and packed connections are not all
+	// unpacked at once.
+	visit bool
 	// keep, if set, says which connections that left the table before the
 	// end the command needs in analysis.conns: memory then holds only those
 	// (the connections still in the table at the end are always there).
@@ -260,7 +281,12 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		a.drained = true
 		a.table.Flush()
 	}
-	a.conns = append(finished, a.table.Conns()...)
+	a.conns = finished
+	if ao.visit {
+		a.visit = true
+	} else {
+		a.conns = append(a.conns, a.table.Conns()...)
+	}
 	sortConns(a.conns)
 	return a, nil
 }
@@ -284,13 +310,11 @@ func sortConns(cs []*reassembly.Conn) {
 func (a *analysis) summary(w io.Writer) {
 	st := a.table.Stats()
 	open := a.open
-	if !a.drained {
-		for _, c := range a.table.Conns() {
-			if !c.Machine.Finished() {
-				open++
-			}
+	a.table.Each(func(c *reassembly.Conn) {
+		if !c.Machine.Finished() {
+			open++
 		}
-	}
+	})
 	packets := plural(a.packets, "packet")
 	if a.in.filters != nil {
 		packets = fmt.Sprintf("%d of %s matched the filter", a.packets, plural(a.read, "packet"))

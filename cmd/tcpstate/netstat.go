@@ -111,6 +111,7 @@ func runNetstat(o *netstatOptions, st *streams) error {
 		// At the end of the capture, done connections have no socket.
 		ao.keep = func(*reassembly.Conn) bool { return false }
 		ao.recycle = true
+		ao.visit = true
 	}
 	p := newPalette(colorEnabled(o.color, st.stdout))
 	var (
@@ -172,9 +173,9 @@ func netstatRows(a *analysis) []socketRow {
 			State: fsm.Listen.String(), Role: "listener", state: fsm.Listen,
 		})
 	}
-	for _, c := range a.conns {
+	a.each(func(c *reassembly.Conn) {
 		if c.First.After(at) || (c.Evicted() && c.Last.Before(at)) {
-			continue
+			return
 		}
 		for _, r := range []fsm.Role{fsm.Client, fsm.Server} {
 			tr, ok := c.Machine.LastAt(r, at)
@@ -196,7 +197,7 @@ func netstatRows(a *analysis) []socketRow {
 			}
 			rows = append(rows, row)
 		}
-	}
+	})
 	return rows
 }
 
