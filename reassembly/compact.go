@@ -3,6 +3,7 @@ package reassembly
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -47,29 +48,37 @@ func plainWords(b *body) *[bodyWords]uint64 {
 // small counters, sequence numbers and times, so most bytes are zero or
 // high zero bytes.
 func pack(dst []byte, b *body) []byte {
-	w := plainWords(b)
-	const mapLen = (bodyWords + 7) / 8
-	var (
-		bitmap [mapLen]byte
-		lens   [(bodyWords + 1) / 2]byte
-		n      int
-		data   [8*bodyWords + 8]byte
-		at     int
+	const (
+		mapLen  = (bodyWords + 7) / 8
+		maxLens = (bodyWords + 1) / 2
 	)
+	w := plainWords(b)
+	start := len(dst)
+	dst = slices.Grow(dst, maxImage)[:start+maxImage]
+	img := dst[start:]
+	// The bytes go after room for every length, and move down to the
+	// lengths' end once their number is known.
+	bitmap, lens, data := img[:mapLen], img[mapLen:mapLen+maxLens], img[mapLen+maxLens:]
+	clear(bitmap)
+	n, at := 0, 0
 	for i, v := range w {
 		if v == 0 {
 			continue
 		}
 		bitmap[i/8] |= 1 << (i % 8)
 		l := (bits.Len64(v) + 7) / 8
-		lens[n/2] |= byte(l-1) << (4 * (n % 2))
+		if n%2 == 0 {
+			lens[n/2] = byte(l - 1)
+		} else {
+			lens[n/2] |= byte(l-1) << 4
+		}
 		n++
 		binary.LittleEndian.PutUint64(data[at:], v)
 		at += l
 	}
-	dst = append(dst, bitmap[:]...)
-	dst = append(dst, lens[:(n+1)/2]...)
-	return append(dst, data[:at]...)
+	used := mapLen + (n+1)/2
+	copy(img[used:], data[:at])
+	return dst[:start+used+at]
 }
 
 // unpack fills b from an image pack wrote. It leaves the overflow history

@@ -230,3 +230,30 @@ func TestEachKeepsPacked(t *testing.T) {
 		tr.Close()
 	}
 }
+
+// BenchmarkPack measures packing and unpacking a body about as full as a
+// closed connection's (about half its words set).
+func BenchmarkPack(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	src := new(body)
+	for i := range plainWords(src) {
+		if r.IntN(2) == 0 {
+			plainWords(src)[i] = r.Uint64() >> (8 * r.IntN(8))
+		}
+	}
+	into := new(body)
+	var buf []byte
+	b.Run("pack", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = pack(buf[:0], src)
+		}
+		b.ReportMetric(float64(len(buf)), "image-B")
+	})
+	b.Run("unpack", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			unpack(into, buf)
+		}
+	})
+}
