@@ -132,7 +132,8 @@ func (tr *trace) end() string {
 }
 
 // TestRecycleChangesNothing runs the sample captures, and a churn of
-// connections through a small table, with and without Config.Recycle: what
+// connections through a small table, with and without Config.Recycle and
+// Compact: what
 // the table hands out must be the same, down to every transition.
 func TestRecycleChangesNothing(t *testing.T) {
 	configs := map[string]Config{
@@ -148,8 +149,8 @@ func TestRecycleChangesNothing(t *testing.T) {
 	for _, file := range files {
 		for name, cfg := range configs {
 			t.Run(filepath.Base(file)+"/"+name, func(t *testing.T) {
-				run := func(recycle bool) string {
-					cfg.Recycle = recycle
+				run := func(recycle, compact bool) string {
+					cfg.Recycle, cfg.Compact = recycle, compact
 					tr := newTrace(cfg)
 					src, err := capture.Open([]string{file}, capture.OpenOptions{})
 					if err != nil {
@@ -168,14 +169,16 @@ func TestRecycleChangesNothing(t *testing.T) {
 					}
 					return tr.end()
 				}
-				compareTraces(t, run(false), run(true))
+				plain := run(false, false)
+				compareTraces(t, plain, run(true, false))
+				compareTraces(t, plain, run(true, true))
 			})
 		}
 	}
 	t.Run("churn", func(t *testing.T) {
-		run := func(recycle bool) string {
+		run := func(recycle, compact bool) string {
 			cfg := configs["small"]
-			cfg.Recycle = recycle
+			cfg.Recycle, cfg.Compact = recycle, compact
 			cfg.MaxConns = 50
 			tr := newTrace(cfg)
 			// Count the distinct Conns: with Recycle, far fewer than
@@ -210,7 +213,10 @@ func TestRecycleChangesNothing(t *testing.T) {
 			// transitions and the connections leaving say enough.
 			return tr.end()
 		}
-		compareTraces(t, run(false), run(true))
+		plain := run(false, false)
+		compareTraces(t, plain, run(true, false))
+		compareTraces(t, plain, run(false, true))
+		compareTraces(t, plain, run(true, true))
 	})
 }
 
@@ -222,14 +228,14 @@ func compareTraces(t *testing.T, plain, recycled string) {
 	p, r := strings.Split(plain, "\n"), strings.Split(recycled, "\n")
 	for i := range min(len(p), len(r)) {
 		if p[i] != r[i] {
-			t.Fatalf("line %d differs:\nwithout Recycle: %s\nwith Recycle:    %s", i+1, p[i], r[i])
+			t.Fatalf("line %d differs:\nplain table:      %s\nreusing/packing:  %s", i+1, p[i], r[i])
 		}
 	}
-	t.Fatalf("without Recycle %d lines, with Recycle %d", len(p), len(r))
+	t.Fatalf("plain table %d lines, reusing/packing %d", len(p), len(r))
 }
 
 // FuzzRecycle runs random segments among a few hosts through a tiny table
-// with short timers, with and without Config.Recycle, and compares all
+// with short timers, with and without Config.Recycle and Compact, and compares all
 // that the two tables hand out. Each 7 bytes make a segment: sender and
 // receiver (a byte each: host and port), flags, sequence and
 // acknowledgment numbers (a byte each, scaled), payload length and the
@@ -253,9 +259,9 @@ func FuzzRecycle(f *testing.F) {
 		return netip.AddrPortFrom(hosts[int(b>>4)%len(hosts)], []uint16{80, 443, 40000, 40001}[b&3])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		run := func(recycle bool) string {
+		run := func(recycle, compact bool) string {
 			tr := newTrace(Config{
-				Recycle: recycle, MaxConns: 3, IdleTimeout: 20 * time.Second, HandshakeTimeout: 5 * time.Second,
+				Recycle: recycle, Compact: compact, MaxConns: 3, IdleTimeout: 20 * time.Second, HandshakeTimeout: 5 * time.Second,
 				FSM: fsm.Config{MSL: time.Second},
 			})
 			now := t0
@@ -274,6 +280,9 @@ func FuzzRecycle(f *testing.F) {
 			}
 			return tr.end()
 		}
-		compareTraces(t, run(false), run(true))
+		plain := run(false, false)
+		compareTraces(t, plain, run(true, false))
+		compareTraces(t, plain, run(false, true))
+		compareTraces(t, plain, run(true, true))
 	})
 }

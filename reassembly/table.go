@@ -65,11 +65,12 @@ type Config struct {
 	Transition func(*Conn, *fsm.Transition)
 }
 
-// DefaultMaxConns is the default cap on connections in the table. A
-// connection costs about 2 KiB of heap (its Conn, in the 2048-byte size
-// class with the Zeek and Wireshark views, and its share of the map;
-// BenchmarkTableMemory measures it), up to 4 KiB of resident memory with
-// the garbage collector's headroom, so the cap bounds the table near 2 GiB.
+// DefaultMaxConns is the default cap on connections in the table. An open
+// connection costs about 2 KiB of heap (its Conn, its body with the Zeek
+// and Wireshark views, and its share of the map), a done one packed by
+// Config.Compact about 0.8 KiB (BenchmarkTableMemory measures both), and
+// up to twice that in resident memory with the garbage collector's
+// headroom: the cap bounds the table near 2 GiB.
 const DefaultMaxConns = 500_000
 
 func (c *Config) defaults() {
