@@ -120,7 +120,7 @@ func unpack(b *body, image []byte) {
 const sweepEvery = 256
 
 // maxPooled bounds the bodies a table keeps for reuse.
-const maxPooled = 4096
+const maxPooled = 512
 
 // getBody returns a body to fill in: a pooled one, or a new one.
 func (t *Table) getBody() *body {
