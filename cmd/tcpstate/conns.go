@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"strconv"
 	"time"
@@ -104,6 +105,7 @@ type connRow struct {
 
 	// For the text table, without holding on to the connection.
 	first                    time.Time
+	client, server           netip.AddrPort
 	clientState, serverState fsm.State
 }
 
@@ -300,7 +302,7 @@ func newConnRow(c *reassembly.Conn, json bool) connRow {
 		return dirJSON{d.Packets, d.Bytes, d.IPBytes, d.Retransmissions, d.KeepAlives}
 	}
 	r := connRow{
-		ID: c.ID, Proto: proto(c.IPv6()), Client: c.Client.String(), Server: c.Server.String(),
+		ID: c.ID, Proto: proto(c.IPv6()), client: c.Client, server: c.Server,
 		RolesGuessed: c.Roles.Guessed(), PickedUp: c.Machine.PickedUp(),
 		Duration: c.Last.Sub(c.First).Seconds(),
 		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
@@ -309,6 +311,7 @@ func newConnRow(c *reassembly.Conn, json bool) connRow {
 		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
 	if json {
+		r.Client, r.Server = c.Client.String(), c.Server.String()
 		r.RolesBy = c.Roles.String()
 		r.FirstSeen, r.LastSeen = c.First.UTC().Format(time.RFC3339Nano), c.Last.UTC().Format(time.RFC3339Nano)
 		r.Anomalies, r.Analysis = c.Anomalies.Names(), c.FlagCounts.Map()
@@ -327,6 +330,7 @@ type connsWriter struct {
 	width   []int
 	aligned bool
 	buf     []byte
+	cell    []byte // rowLine's cell being made
 }
 
 const alignRows = 1000
@@ -357,7 +361,7 @@ func (cw *connsWriter) write(r connRow) {
 		}
 		return
 	}
-	cw.line(connCells(&r), &r)
+	cw.rowLine(&r)
 }
 
 // align fixes the column widths from the rows held back, and writes them.
@@ -381,25 +385,100 @@ func (cw *connsWriter) align() {
 	cw.pending = nil
 }
 
+// connCells returns the cells of r's line (for the rows the column widths
+// come from; later ones are written by rowLine without making strings).
 func connCells(r *connRow) []string {
-	id := strconv.FormatUint(r.ID, 10)
-	if r.RolesGuessed {
-		id += "?"
+	cells := make([]string, len(connsHeader))
+	var buf []byte
+	for j := range cells {
+		buf = appendConnCell(buf[:0], r, j)
+		cells[j] = string(buf)
 	}
-	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
-	return []string{id, r.Client, r.Server, formatTime(r.first), strconv.FormatFloat(r.Duration, 'f', 3, 64) + "s",
-		u(r.C2S.Packets), u(r.S2C.Packets), u(r.C2S.Bytes), u(r.S2C.Bytes),
-		r.ClientState, r.ServerState, r.ZeekConnState, r.ZeekHistory, r.Ending}
+	return cells
+}
+
+// appendConnCell appends cell j of r's line to b.
+func appendConnCell(b []byte, r *connRow, j int) []byte {
+	switch j {
+	case 0:
+		b = strconv.AppendUint(b, r.ID, 10)
+		if r.RolesGuessed {
+			b = append(b, '?')
+		}
+		return b
+	case 1:
+		return r.client.AppendTo(b)
+	case 2:
+		return r.server.AppendTo(b)
+	case 3:
+		return r.first.UTC().AppendFormat(b, timeLayout)
+	case 4:
+		return append(strconv.AppendFloat(b, r.Duration, 'f', 3, 64), 's')
+	case 5:
+		return strconv.AppendUint(b, r.C2S.Packets, 10)
+	case 6:
+		return strconv.AppendUint(b, r.S2C.Packets, 10)
+	case 7:
+		return strconv.AppendUint(b, r.C2S.Bytes, 10)
+	case 8:
+		return strconv.AppendUint(b, r.S2C.Bytes, 10)
+	case 9:
+		return append(b, r.ClientState...)
+	case 10:
+		return append(b, r.ServerState...)
+	case 11:
+		return append(b, r.ZeekConnState...)
+	case 12:
+		return append(b, r.ZeekHistory...)
+	}
+	return append(b, r.Ending...)
+}
+
+// rowLine writes r's line, as line does with its cells.
+func (cw *connsWriter) rowLine(r *connRow) {
+	b := cw.buf[:0]
+	last := len(connsHeader) - 1
+	for j := range connsHeader {
+		cell := appendConnCell(cw.cell[:0], r, j)
+		cw.cell = cell
+		n := 0
+		if j < last {
+			n = cw.width[j] - len(cell)
+		}
+		if connsRight[j] {
+			b = appendSpaces(b, n)
+		}
+		switch j {
+		case 9:
+			b = append(b, cw.p.State(r.clientState, 0)...)
+		case 10:
+			b = append(b, cw.p.State(r.serverState, 0)...)
+		default:
+			b = append(b, cell...)
+		}
+		if !connsRight[j] && j < last {
+			b = appendSpaces(b, n)
+		}
+		if j < last {
+			b = append(b, "  "...)
+		}
+	}
+	b = append(b, '\n')
+	cw.w.Write(b)
+	cw.buf = b
+}
+
+// appendSpaces appends n spaces to b (none if n <= 0).
+func appendSpaces(b []byte, n int) []byte {
+	for ; n > 0; n -= len(spaces) {
+		b = append(b, spaces[:min(n, len(spaces))]...)
+	}
+	return b
 }
 
 // line writes one row of the table; r is nil for the header.
 func (cw *connsWriter) line(cols []string, r *connRow) {
 	b := cw.buf[:0]
-	pad := func(n int) {
-		for ; n > 0; n -= len(spaces) {
-			b = append(b, spaces[:min(n, len(spaces))]...)
-		}
-	}
 	for j, s := range cols {
 		n := 0
 		if j < len(cols)-1 {
@@ -414,11 +493,11 @@ func (cw *connsWriter) line(cols []string, r *connRow) {
 			s = cw.p.State(r.serverState, 0)
 		}
 		if connsRight[j] {
-			pad(n)
+			b = appendSpaces(b, n)
 			b = append(b, s...)
 		} else {
 			b = append(b, s...)
-			pad(n)
+			b = appendSpaces(b, n)
 		}
 		if j < len(cols)-1 {
 			b = append(b, "  "...)

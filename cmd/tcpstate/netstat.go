@@ -232,5 +232,8 @@ func writeJSONLines[T any](w io.Writer, rows []T) error {
 
 // formatTime prints a capture timestamp in UTC with microseconds.
 func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02 15:04:05.000000")
+	return t.UTC().Format(timeLayout)
 }
+
+// timeLayout is how capture timestamps are printed: UTC, microseconds.
+const timeLayout = "2006-01-02 15:04:05.000000"
