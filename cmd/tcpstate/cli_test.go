@@ -369,3 +369,50 @@ func TestOrderedRows(t *testing.T) {
 		t.Errorf("rows in order %s, want %s", strings.Join(got, " "), want)
 	}
 }
+
+// TestLiveScreenDraw draws the live screen of an analysis whose table
+// packs done connections: it must show every socket netstat's table shows.
+func TestLiveScreenDraw(t *testing.T) {
+	o := &sourceOptions{
+		files: []string{sample("kernel-states.pcap")}, workers: 1, quiet: true,
+		timeWait: 60 * time.Second, idleTimeout: 2 * time.Hour, handshakeTimeout: 2 * time.Minute,
+		maxConns: reassembly.DefaultMaxConns,
+	}
+	var stdout, stderr bytes.Buffer
+	a, err := analyze(o, &streams{stdout: &stdout, stderr: &stderr}, analyzeOptions{
+		plain: true, recycle: true, visit: true, keep: func(*reassembly.Conn) bool { return false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "screen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := newPalette(false)
+	(&liveScreen{w: f, p: p, iface: "lo"}).draw(a, a.last)
+	screen, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := netstatRows(a)
+	if len(rows) < 20 {
+		t.Fatalf("%d sockets in kernel-states.pcap, want at least 20", len(rows))
+	}
+	var table bytes.Buffer
+	writeNetstatTable(&table, rows, p)
+	want := strings.Split(strings.TrimSpace(table.String()), "\n")
+	// The screen (24 lines when not a terminal) shows the table's first
+	// lines, then how many sockets did not fit.
+	got := strings.Split(strings.TrimSuffix(string(screen), "\033[K\n\033[J"), "\033[K\n")[3:]
+	more := fmt.Sprintf("... and %d more sockets (widen the terminal, or stop for the whole table)", len(want)-len(got)+1)
+	if len(got) < 10 || got[len(got)-1] != more {
+		t.Fatalf("screen:\n%s\nwant the table's first lines, then %q", screen, more)
+	}
+	for i, line := range got[:len(got)-1] {
+		if line != want[i] {
+			t.Errorf("screen line %d: %q, want %q", i+4, line, want[i])
+		}
+	}
+}

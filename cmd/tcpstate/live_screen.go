@@ -24,7 +24,8 @@ type liveScreen struct {
 
 // draw is the analysis's tick: it runs with the analysis locked.
 func (s *liveScreen) draw(a *analysis, now time.Time) {
-	view := &analysis{table: a.table, conns: a.table.Conns(), last: now}
+	// One connection at a time: packed ones stay packed.
+	view := &analysis{table: a.table, visit: true, last: now}
 	rows := netstatRows(view)
 	counts := map[fsm.State]int{}
 	for _, r := range rows {

@@ -125,7 +125,7 @@ func (o *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeWait, "time-wait", 60*time.Second, "how long TIME_WAIT lasts (2·MSL)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Hour, "forget connections silent for this long")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", 2*time.Minute, "give up on SYN_SENT and SYN_RECEIVED after this long without a segment")
-	fs.IntVar(&o.maxConns, "max-conns", reassembly.DefaultMaxConns, "keep at most this many connections (about 2 KiB of heap each, up to 4 KiB resident); when full, evict closed, then half-open, then TIME_WAIT, then the longest-idle connection")
+	fs.IntVar(&o.maxConns, "max-conns", reassembly.DefaultMaxConns, "keep at most this many connections (about 2 KiB of heap each while open, under 1 KiB once closed); when full, evict closed, then half-open, then TIME_WAIT, then the longest-idle connection")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "spread the connections over `N` cores (same results; 1 for one); commands that follow each segment (events, ladder, diagram) and live captures use one")
 	fs.StringVarP(&o.write, "write", "w", "", "also save every packet read to `FILE` (pcapng), atomically; never over an input")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress and no summary on standard error")
