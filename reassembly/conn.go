@@ -41,7 +41,9 @@ type Dir struct {
 }
 
 // Conn is one connection: one use of a 4-tuple from its first segment to
-// its end.
+// its end. Connections come from a Table: the state of one (Machine, Dir,
+// FlagCounts, Wireshark, Zeek) lives in a body the table gives it, so a
+// zero Conn has none.
 type Conn struct {
 	ID             uint64 // 1-based, in the order connections were first seen
 	Client, Server netip.AddrPort
