@@ -591,3 +591,36 @@ func ExampleSharded() {
 	fmt.Println(st.Conns, "connection,", finished, "finished,", st.Live, "live")
 	// Output: 1 connection, 1 finished, 0 live
 }
+
+// TestShardedRecycles: with Config.Recycle, the connections Finished is
+// done with go back to their workers and are reused, as one table reuses
+// them; without it, every connection is a Conn of its own.
+func TestShardedRecycles(t *testing.T) {
+	for _, recycle := range []bool{false, true} {
+		seen := map[*Conn]bool{}
+		s := NewSharded(Config{Recycle: recycle, Compact: true, FSM: fsm.Config{MSL: 50 * time.Millisecond},
+			Finished: func(c *Conn) { seen[c] = true }}, 2)
+		now := t0
+		var pkt uint64
+		add := func(sg *capture.Segment) {
+			pkt++
+			now = now.Add(time.Millisecond)
+			s.Add(sg, now, pkt)
+		}
+		const conns = 4000
+		for i := range conns {
+			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), uint16(1024+i%5000))
+			add(seg(c, srv, "S", 1000, 0, 0))
+			add(seg(srv, c, "SA", 7000, 1001, 0))
+			add(seg(c, srv, "RA", 1001, 7001, 0))
+		}
+		s.Flush()
+		s.Close()
+		if st := s.Stats(); st.Conns != conns {
+			t.Fatalf("Recycle %v: %d connections, want %d", recycle, st.Conns, conns)
+		}
+		if reused := len(seen) < conns/2; reused != recycle {
+			t.Errorf("Recycle %v: %d connections in %d Conns", recycle, conns, len(seen))
+		}
+	}
+}
