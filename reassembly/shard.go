@@ -287,14 +287,10 @@ func (s *Sharded) Settle(now time.Time) {
 			if c.class != classTimeWait || !c.timerDue(sh.t.now) {
 				continue
 			}
-			packed := c.body == nil
-			sh.t.wake(c)
-			if n := c.Machine.Advance(sh.t.now); n > 0 {
+			if n := sh.t.runTimeWait(c); n > 0 {
 				sh.t.stats.TimeWaitClosed += uint64(n)
 				sh.t.emit(c)
 				changed = append(changed, c)
-			} else if packed {
-				sh.t.sleep(c)
 			}
 		}
 	}

@@ -494,27 +494,25 @@ func (t *Table) Settle(now time.Time) {
 		}
 	}
 	for _, c := range byID(cs) {
-		t.settle(c)
+		if n := t.runTimeWait(c); n > 0 {
+			t.stats.TimeWaitClosed += uint64(n)
+			t.emit(c)
+			t.file(c)
+		}
 	}
 }
 
-// settle runs c's TIME_WAIT timer up to the table's clock and files c
-// again if it changed. A packed connection is unpacked only for the
-// while, unless it changed.
-func (t *Table) settle(c *Conn) bool {
+// runTimeWait runs c's TIME_WAIT timers up to the table's clock and
+// returns the transitions they made. A packed connection they did not
+// change stays packed.
+func (t *Table) runTimeWait(c *Conn) int {
 	packed := c.body == nil
 	t.wake(c)
 	n := c.Machine.Advance(t.now)
-	if n == 0 {
-		if packed {
-			t.sleep(c)
-		}
-		return false
+	if n == 0 && packed {
+		t.sleep(c)
 	}
-	t.stats.TimeWaitClosed += uint64(n)
-	t.emit(c)
-	t.file(c)
-	return true
+	return n
 }
 
 // emit hands the connection's new transitions to the Transition callback.
