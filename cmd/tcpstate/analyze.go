@@ -112,7 +112,8 @@ type analyzeOptions struct {
 	visit bool
 	// keep, if set, says which connections that left the table before the
 	// end the command needs in analysis.conns: memory then holds only those
-	// (the connections still in the table at the end are always there).
+	// (the connections still in the table at the end are there too, unless
+	// drain or visit).
 	keep func(c *reassembly.Conn) bool
 }
 
