@@ -403,6 +403,17 @@ func TestShardedSingle(t *testing.T) {
 	}
 }
 
+// feedSharded returns a function that adds segments to s, each step
+// after the one before.
+func feedSharded(s *Sharded, step time.Duration) func(*capture.Segment) {
+	now, pkt := t0, uint64(0)
+	return func(sg *capture.Segment) {
+		pkt++
+		now = now.Add(step)
+		s.Add(sg, now, pkt)
+	}
+}
+
 // TestShardedSteadyStateAllocatesNothing: the path of a segment (batching,
 // the worker, recycling the batch) allocates nothing once the connections
 // exist.
@@ -412,13 +423,7 @@ func TestShardedSteadyStateAllocatesNothing(t *testing.T) {
 	const conns = 64
 	type flow struct{ data, ack *capture.Segment }
 	flows := make([]flow, conns)
-	now := t0
-	var pkt uint64
-	add := func(sg *capture.Segment) {
-		pkt++
-		now = now.Add(time.Microsecond)
-		s.Add(sg, now, pkt)
-	}
+	add := feedSharded(s, time.Microsecond)
 	for i := range flows {
 		c := netip.AddrPortFrom(cli.Addr(), uint16(40000+i))
 		add(seg(c, srv, "S", 1000, 0, 0))
@@ -600,13 +605,7 @@ func TestShardedRecycles(t *testing.T) {
 		seen := map[*Conn]bool{}
 		s := NewSharded(Config{Recycle: recycle, Compact: true, FSM: fsm.Config{MSL: 50 * time.Millisecond},
 			Finished: func(c *Conn) { seen[c] = true }}, 2)
-		now := t0
-		var pkt uint64
-		add := func(sg *capture.Segment) {
-			pkt++
-			now = now.Add(time.Millisecond)
-			s.Add(sg, now, pkt)
-		}
+		add := feedSharded(s, time.Millisecond)
 		const conns = 4000
 		for i := range conns {
 			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), uint16(1024+i%5000))
