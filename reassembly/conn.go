@@ -141,7 +141,7 @@ func (c *Conn) Ending() string {
 	cs, ss := m.State(fsm.Client), m.State(fsm.Server)
 	switch {
 	case firstRST != nil:
-		return "reset by " + firstRST.Role.String()
+		return byRole(firstRST.Role, "reset by client", "reset by server")
 	case c.full && !m.Finished():
 		return "evicted from a full table in " + cs.String() + "/" + ss.String()
 	case c.timedOut:
@@ -156,12 +156,12 @@ func (c *Conn) Ending() string {
 	case firstFIN != nil:
 		done := (cs == fsm.Closed || cs == fsm.TimeWait) && (ss == fsm.Closed || ss == fsm.TimeWait)
 		if done || c.replaced {
-			return "closed by " + firstFIN.Role.String()
+			return byRole(firstFIN.Role, "closed by client", "closed by server")
 		}
 		if c.evicted {
 			return "evicted idle while closing"
 		}
-		return "closing, " + firstFIN.Role.String() + " closed first"
+		return byRole(firstFIN.Role, "closing, client closed first", "closing, server closed first")
 	case c.evicted:
 		return "evicted idle"
 	case cs == fsm.SynSent || ss == fsm.SynReceived:
@@ -170,6 +170,15 @@ func (c *Conn) Ending() string {
 		return "closed"
 	}
 	return "still open"
+}
+
+// byRole returns client's words or server's by r (words made once, not
+// for every row of a large capture).
+func byRole(r fsm.Role, client, server string) string {
+	if r == fsm.Client {
+		return client
+	}
+	return server
 }
 
 // class is the timer a connection waits for.

@@ -16,6 +16,7 @@ import (
 type palette struct {
 	on     bool
 	state  [11]*color.Color
+	named  [11]string // each state's name, coloured
 	header *color.Color
 	faint  *color.Color
 }
@@ -52,6 +53,7 @@ func newPalette(on bool) *palette {
 	}
 	for s, a := range attrs {
 		p.state[s] = p.color(a...)
+		p.named[s] = p.state[s].Sprint(s.String())
 	}
 	p.header = p.color(color.Bold)
 	p.faint = p.color(color.Faint)
@@ -75,8 +77,8 @@ func (p *palette) State(s fsm.State, w int) string {
 	if n := w - len(name); n > 0 {
 		pad = strings.Repeat(" ", n)
 	}
-	if int(s) < len(p.state) && p.state[s] != nil {
-		return p.state[s].Sprint(name) + pad
+	if int(s) < len(p.named) && p.named[s] != "" {
+		return p.named[s] + pad
 	}
 	return name + pad
 }

@@ -168,9 +168,11 @@ type rowWriter interface {
 // the analysis (and, at the end of a capture, the table emptying itself).
 type orderedRows struct {
 	out     *connsWriter
-	next    uint64 // rows with a smaller id have been written, or are late
-	waiting map[uint64]connRow
-	max     int // the most rows that wait
+	next    uint64           // rows with a smaller id have been written, or are late
+	waiting map[uint64]int32 // id to the row's place in held
+	held    []connRow        // the waiting rows, in places reused (no allocation a row)
+	free    []int32          // places in held that are free
+	max     int              // the most rows that wait
 
 	batch   []connRow      // rows to hand to the writer
 	batches chan []connRow // to the writer
@@ -185,14 +187,14 @@ const (
 
 func newOrderedRows(out *connsWriter) *orderedRows {
 	r := &orderedRows{
-		out: out, next: 1, waiting: map[uint64]connRow{}, max: maxWaiting,
+		out: out, next: 1, waiting: map[uint64]int32{}, max: maxWaiting,
 		batches: make(chan []connRow, 4), spare: make(chan []connRow, 5), done: make(chan struct{}),
 	}
 	go func(batches <-chan []connRow, spare chan<- []connRow, done chan<- struct{}) {
 		defer close(done)
 		for b := range batches {
 			for i := range b {
-				out.write(b[i])
+				out.write(&b[i])
 				b[i] = connRow{}
 			}
 			select {
@@ -228,7 +230,7 @@ func (r *orderedRows) add(c *reassembly.Conn) {
 		r.write(r.row(c)) // late: rows after it were written
 		return
 	case c.ID > r.next:
-		r.waiting[c.ID] = r.row(c)
+		r.hold(c)
 		if len(r.waiting) > r.max {
 			r.release()
 		}
@@ -242,15 +244,35 @@ func (r *orderedRows) add(c *reassembly.Conn) {
 // row makes the row of c, with the fields only JSON shows when it is JSON.
 func (r *orderedRows) row(c *reassembly.Conn) connRow { return newConnRow(c, r.out.json) }
 
+// hold makes c's row and keeps it until the rows before it are written.
+func (r *orderedRows) hold(c *reassembly.Conn) {
+	var i int32
+	if n := len(r.free); n > 0 {
+		i, r.free = r.free[n-1], r.free[:n-1]
+	} else {
+		i = int32(len(r.held))
+		r.held = append(r.held, connRow{})
+	}
+	r.held[i] = r.row(c)
+	r.waiting[c.ID] = i
+}
+
+// writeHeld writes the waiting row of id and frees its place.
+func (r *orderedRows) writeHeld(id uint64, i int32) {
+	delete(r.waiting, id)
+	r.write(r.held[i])
+	r.held[i] = connRow{}
+	r.free = append(r.free, i)
+}
+
 // drain writes the waiting rows that are next in order.
 func (r *orderedRows) drain() {
 	for {
-		row, ok := r.waiting[r.next]
+		i, ok := r.waiting[r.next]
 		if !ok {
 			return
 		}
-		delete(r.waiting, r.next)
-		r.write(row)
+		r.writeHeld(r.next, i)
 		r.next++
 	}
 }
@@ -264,8 +286,7 @@ func (r *orderedRows) release() {
 	}
 	slices.Sort(ids)
 	for _, id := range ids[:len(ids)/2] {
-		r.write(r.waiting[id])
-		delete(r.waiting, id)
+		r.writeHeld(id, r.waiting[id])
 		r.next = id + 1
 	}
 	r.drain()
@@ -344,9 +365,9 @@ func newConnsWriter(w io.Writer, json bool, p *palette) *connsWriter {
 	return &connsWriter{w: newErrWriter(w), json: json, p: p}
 }
 
-func (cw *connsWriter) write(r connRow) {
+func (cw *connsWriter) write(r *connRow) {
 	if cw.json {
-		b, err := json.Marshal(&r)
+		b, err := json.Marshal(r)
 		if err != nil {
 			cw.w.fail(err)
 			return
@@ -355,13 +376,13 @@ func (cw *connsWriter) write(r connRow) {
 		return
 	}
 	if !cw.aligned {
-		cw.pending = append(cw.pending, r)
+		cw.pending = append(cw.pending, *r)
 		if len(cw.pending) == alignRows {
 			cw.align()
 		}
 		return
 	}
-	cw.rowLine(&r)
+	cw.rowLine(r)
 }
 
 // align fixes the column widths from the rows held back, and writes them.
