@@ -153,11 +153,11 @@ func (t *Table) sleep(c *Conn) {
 		return
 	}
 	t.scratch = pack(t.scratch[:0], c.body)
-	if cap(c.image) < len(t.scratch) {
-		c.image = make([]byte, len(t.scratch))
+	if n := len(t.scratch); imageClass(cap(c.image)) != imageClass(n) || cap(c.image) < n {
+		t.images.put(c.image)
+		c.image = t.images.get(n)
 	}
-	c.image = c.image[:len(t.scratch)]
-	copy(c.image, t.scratch)
+	c.image = append(c.image[:0], t.scratch...)
 	c.timer = 0
 	for _, r := range [...]fsm.Role{fsm.Client, fsm.Server} {
 		if c.Machine.State(r) == fsm.TimeWait {
@@ -170,6 +170,53 @@ func (t *Table) sleep(c *Conn) {
 	t.putBody(c.body)
 	c.body = nil
 	t.packs++
+}
+
+// imagePool keeps the images of connections that left, by class, for
+// the next connections packed. An image is only reused for one of its own
+// class: were a connection to keep its image for the next one, as it
+// keeps its body, every image would in time grow to the largest length
+// seen, and the smaller ones it left would scatter holes through the heap.
+type imagePool struct {
+	free [imageClasses][][]byte
+	n    int // images in free
+}
+
+const (
+	// imageStep is the width of an image class: the allocator's size
+	// classes are 64 bytes apart over the lengths images have (about
+	// 350 to 700 bytes), so an image of a class wastes no more than the
+	// allocator would.
+	imageStep    = 64
+	imageClasses = (maxImage+imageStep-1)/imageStep + 1
+	// maxPooledImages bounds the images a table keeps for reuse.
+	maxPooledImages = 1024
+)
+
+// imageClass returns the class of an image of n bytes: its length rounded
+// up to imageStep, in steps.
+func imageClass(n int) int { return (n + imageStep - 1) / imageStep }
+
+// get returns an empty image with room for n bytes.
+func (p *imagePool) get(n int) []byte {
+	k := imageClass(n)
+	if f := p.free[k]; len(f) > 0 {
+		img := f[len(f)-1]
+		p.free[k] = f[:len(f)-1]
+		p.n--
+		return img
+	}
+	return make([]byte, 0, k*imageStep)
+}
+
+// put keeps img for reuse, unless the pool is full.
+func (p *imagePool) put(img []byte) {
+	k := cap(img) / imageStep // the class whose lengths all fit
+	if k == 0 || k >= imageClasses || p.n >= maxPooledImages {
+		return
+	}
+	p.free[k] = append(p.free[k], img[:0])
+	p.n++
 }
 
 // timerDue reports whether c's TIME_WAIT may have run out at now: always
@@ -234,6 +281,8 @@ func (t *Table) retire(c *Conn) {
 	if c.body == nil {
 		return
 	}
+	t.images.put(c.image)
+	c.image = nil
 	b := c.body
 	c.body = nil
 	if !b.Machine.HistoryInline() {

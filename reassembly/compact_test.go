@@ -231,6 +231,39 @@ func TestEachKeepsPacked(t *testing.T) {
 	}
 }
 
+// TestImagesKeepTheirClass checks that a packed connection's image is of
+// its own length's class, however long the images of the connections that
+// used its Conn before were (kept with the Conn, images would only grow),
+// and that the pool of spare images stays bounded.
+func TestImagesKeepTheirClass(t *testing.T) {
+	recs := readCapture(t, generatedCaptures(t)["reuse.pcap"])
+	tb := NewTable(Config{Compact: true, Recycle: true, Finished: func(*Conn) {}})
+	classes := map[int]int{}
+	for i := range recs {
+		tb.Add(&recs[i].seg, recs[i].ts, recs[i].pkt)
+		if i%100 != 0 {
+			continue
+		}
+		for _, c := range tb.conns {
+			if c.body != nil {
+				continue
+			}
+			n := len(c.image)
+			if want := imageClass(n) * imageStep; cap(c.image) != want {
+				t.Fatalf("segment %d: connection %d has an image of %d bytes in %d, want %d", i, c.ID, n, cap(c.image), want)
+			}
+			classes[imageClass(n)]++
+		}
+		if tb.images.n > maxPooledImages {
+			t.Fatalf("segment %d: %d images pooled, more than %d", i, tb.images.n, maxPooledImages)
+		}
+	}
+	if len(classes) < 2 {
+		t.Fatalf("images of %d class only (%v): the capture does not test reuse across classes", len(classes), classes)
+	}
+	t.Logf("images seen by class of %d bytes: %v", imageStep, classes)
+}
+
 // BenchmarkPack measures packing and unpacking a body about as full as a
 // closed connection's (about half its words set).
 func BenchmarkPack(b *testing.B) {

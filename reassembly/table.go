@@ -151,9 +151,11 @@ type Table struct {
 	// (see alloc), and bodySlab their bodies.
 	slab     []Conn
 	bodySlab []body
-	// bodies are bodies to reuse, and scratch the buffer sleep packs into
+	// bodies are bodies to reuse, images images to reuse by length (see
+	// imageClass), and scratch the buffer sleep packs into
 	// (Config.Compact).
 	bodies  []*body
+	images  imagePool
 	scratch []byte
 	packs   uint64 // connections packed, for tests
 	// keepsFinished says that Finished keeps the connections it is given
@@ -571,7 +573,8 @@ func (t *Table) alloc() *Conn {
 	case t.free != nil:
 		c = t.free
 		t.free, t.nfree = c.next, t.nfree-1
-		*c = Conn{body: c.body, image: c.image[:0]}
+		t.images.put(c.image)
+		*c = Conn{body: c.body}
 	case !t.cfg.Recycle:
 		// A slab would stay in memory while any of its connections is
 		// used: without reuse, a few long-lived ones would keep the
