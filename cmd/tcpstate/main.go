@@ -9,12 +9,25 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
+
+// gcPercent is the garbage collector's target, unless GOGC sets one: the
+// heap may grow by half over what was live at the last collection, not
+// double as by Go's default. Nearly all of the heap is the connection
+// table, which lives long and makes little garbage, so collecting sooner
+// costs little time (on a 30-minute capture of a busy server, the same
+// CPU time within noise) and keeps the peak near what the connections
+// need, however long the capture.
+const gcPercent = 50
 
 func main() {
 	// A closed pipe (tcpstate ... | head) ends the program quietly.
 	signal.Ignore(syscall.SIGPIPE)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
