@@ -172,10 +172,10 @@ func trackInto(tb testing.TB, path string, t *Table) {
 }
 
 // BenchmarkTableMemory measures the heap a connection costs in the table:
-// its Conn, body and share of the map, with a handshake and a little data
+// its Conn, body and share of the index, with a handshake and a little data
 // done (so that the history holds a few transitions); and, closed (the
 // client in TIME_WAIT) and packed by Config.Compact, its Conn, image and
-// share of the map.
+// share of the index.
 func BenchmarkTableMemory(b *testing.B) {
 	const conns = 100_000
 	for _, closed := range []bool{false, true} {

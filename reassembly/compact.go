@@ -15,7 +15,7 @@ import (
 // most of which are zero or small, in about a third of that. A capture of
 // short connections leaves most of the table in TIME_WAIT, where a
 // connection only waits for its timer and for late segments: packed, it
-// costs about 0.9 KiB with its Conn and map entry instead of 2.1 KiB.
+// costs about 0.9 KiB with its Conn and index slot instead of 2.1 KiB.
 //
 // The table packs them in sweeps, every sweepEvery segments and at every
 // tick of its clock, so that a connection is not packed between two
@@ -305,7 +305,7 @@ func (t *Table) takeBack(c *Conn, whole bool) {
 	} else if c.body != nil && !c.Machine.HistoryInline() {
 		c.body = nil // as retire does
 	}
-	if whole && t.nfree < len(t.conns)+minFree {
+	if whole && t.nfree < t.conns.len()+minFree {
 		c.prev, c.next = nil, t.free
 		t.free = c
 		t.nfree++

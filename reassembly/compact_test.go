@@ -244,7 +244,7 @@ func TestImagesKeepTheirClass(t *testing.T) {
 		if i%100 != 0 {
 			continue
 		}
-		for _, c := range tb.conns {
+		for c := range tb.conns.all() {
 			if c.body != nil {
 				continue
 			}

@@ -10,7 +10,7 @@
 // the segments given to it, and with Advance.
 //
 // Memory follows the connections in the table, not the packets: an open
-// connection costs about 2 KiB of heap with its share of the map, most of
+// connection costs about 2 KiB of heap with its share of the index, most of
 // it Zeek's and Wireshark's views of it. Closed connections stay for 2·MSL
 // (TIME_WAIT, or to absorb late segments), so a busy capture holds every
 // connection of the last minute or two; with Config.Compact those whose

@@ -282,7 +282,7 @@ func (s *Sharded) Settle(now time.Time) {
 	s.seq++
 	var changed []*Conn
 	for _, sh := range s.shards {
-		for _, c := range sh.t.conns {
+		for c := range sh.t.conns.all() {
 			// Only an endpoint in TIME_WAIT has a timer to run.
 			if c.class != classTimeWait || !c.timerDue(sh.t.now) {
 				continue
@@ -395,11 +395,11 @@ func (s *Sharded) Each(fn func(*Conn)) {
 func (s *Sharded) conns() []*Conn {
 	n := 0
 	for _, sh := range s.shards {
-		n += len(sh.t.conns)
+		n += sh.t.conns.len()
 	}
 	cs := make([]*Conn, 0, n)
 	for _, sh := range s.shards {
-		for _, c := range sh.t.conns {
+		for c := range sh.t.conns.all() {
 			cs = append(cs, c)
 		}
 	}

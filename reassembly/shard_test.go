@@ -469,7 +469,7 @@ func TestShardedMaxConnsPerWorker(t *testing.T) {
 	st := s.Stats()
 	s.Close()
 	for _, sh := range s.shards {
-		if n := len(sh.t.conns); n > 50 {
+		if n := sh.t.conns.len(); n > 50 {
 			t.Errorf("a worker holds %d connections, cap 50", n)
 		}
 	}

@@ -67,7 +67,7 @@ type Config struct {
 
 // DefaultMaxConns is the default cap on connections in the table. An open
 // connection costs about 2 KiB of heap (its Conn, its body with the Zeek
-// and Wireshark views, and its share of the map), a done one packed by
+// and Wireshark views, and its share of the index), a done one packed by
 // Config.Compact about 0.8 KiB (BenchmarkTableMemory measures both), and
 // up to twice that in resident memory with the garbage collector's
 // headroom: the cap bounds the table near 2 GiB.
@@ -134,7 +134,7 @@ func (f FullEvictions) Total() uint64 { return f.Closed + f.HalfOpen + f.TimeWai
 // Table is the connection table.
 type Table struct {
 	cfg       Config
-	conns     map[tuple]*Conn
+	conns     index
 	lists     [numClasses]list
 	listeners map[netip.AddrPort]*Listener
 	nextID    uint64
@@ -227,7 +227,7 @@ type Listener struct {
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
 	cfg.defaults()
-	return &Table{cfg: cfg, conns: make(map[tuple]*Conn), listeners: make(map[netip.AddrPort]*Listener)}
+	return &Table{cfg: cfg, conns: newIndex(), listeners: make(map[netip.AddrPort]*Listener)}
 }
 
 // Now returns the table's clock: the latest timestamp it has seen.
@@ -236,7 +236,7 @@ func (t *Table) Now() time.Time { return t.now }
 // Stats returns the counters.
 func (t *Table) Stats() Stats {
 	s := t.stats
-	s.Live = len(t.conns)
+	s.Live = t.conns.len()
 	return s
 }
 
@@ -262,7 +262,7 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Co
 	}
 	f := fsm.Flags(s.Flags)
 	key := tupleOf(s.Src, s.Dst)
-	c := t.conns[key]
+	c := t.conns.get(key)
 	if c != nil {
 		t.wake(c)
 	}
@@ -372,7 +372,7 @@ func (c *Conn) reusedBy(s *capture.Segment) bool {
 }
 
 func (t *Table) newConn(key tuple, s *capture.Segment, ts time.Time, pkt uint64) *Conn {
-	if len(t.conns) >= t.cfg.MaxConns {
+	if t.conns.len() >= t.cfg.MaxConns {
 		t.makeRoom()
 	}
 	t.nextID++
@@ -386,8 +386,8 @@ func (t *Table) newConn(key tuple, s *capture.Segment, ts time.Time, pkt uint64)
 		c.Zeek.StartFlipped()
 	}
 	c.Machine.Reset(t.cfg.FSM)
-	t.conns[key] = c
-	t.stats.Peak = max(t.stats.Peak, len(t.conns))
+	t.conns.put(key, c)
+	t.stats.Peak = max(t.stats.Peak, t.conns.len())
 	return c
 }
 
@@ -551,9 +551,7 @@ func (t *Table) file(c *Conn) {
 
 func (t *Table) remove(c *Conn) {
 	t.lists[c.class].unlink(c)
-	if key := tupleOf(c.Client, c.Server); t.conns[key] == c {
-		delete(t.conns, key)
-	}
+	t.conns.remove(c)
 	if t.cfg.Finished != nil {
 		t.wake(c)
 		t.cfg.Finished(c)
@@ -600,7 +598,7 @@ func (t *Table) alloc() *Conn {
 // call on (Config.Recycle). No more are kept than the table holds, plus a
 // little: after a peak, memory goes back to the garbage collector.
 func (t *Table) release(c *Conn) {
-	if !t.cfg.Recycle || t.nfree >= len(t.conns)+minFree {
+	if !t.cfg.Recycle || t.nfree >= t.conns.len()+minFree {
 		return
 	}
 	c.prev, c.next = nil, t.released
@@ -658,8 +656,8 @@ func (t *Table) visit(c *Conn, fn func(*Conn)) {
 
 // list returns the connections in the table, oldest first, packed or not.
 func (t *Table) list() []*Conn {
-	cs := make([]*Conn, 0, len(t.conns))
-	for _, c := range t.conns {
+	cs := make([]*Conn, 0, t.conns.len())
+	for c := range t.conns.all() {
 		cs = append(cs, c)
 	}
 	return byID(cs)

@@ -1,0 +1,93 @@
+package reassembly
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+// TestIndexMatchesMap runs random puts, gets and removes on an index and
+// on a Go map side by side, with few distinct tuples (so that keys come
+// back after leaving) and loads up to the growth threshold, where the
+// probe runs are long and wrap around the end of the slots.
+func TestIndexMatchesMap(t *testing.T) {
+	for _, keys := range []int{3, 40, 500, 5000} {
+		r := rand.New(rand.NewPCG(uint64(keys), 9))
+		conns := make([]*Conn, keys)
+		for i := range conns {
+			a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(1024+i%7))
+			b := netip.AddrPortFrom(netip.MustParseAddr("2001:db8::1"), 80)
+			if i%3 == 0 {
+				b = netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, 1}), 443)
+			}
+			conns[i] = &Conn{Client: a, Server: b}
+		}
+		x := newIndex()
+		want := map[tuple]*Conn{}
+		for step := range 20 * keys {
+			c := conns[r.IntN(keys)]
+			k := tupleOf(c.Client, c.Server)
+			if r.IntN(2) == 0 {
+				k = tupleOf(c.Server, c.Client) // either direction finds it
+			}
+			switch op := r.IntN(3); {
+			case op == 0 && want[k] == nil:
+				x.put(k, c)
+				want[k] = c
+			case op == 1:
+				if got, ok := x.remove(c), want[k] != nil; got != ok {
+					t.Fatalf("%d keys, step %d: remove said %v, want %v", keys, step, got, ok)
+				}
+				delete(want, k)
+			}
+			if got := x.get(k); got != want[k] {
+				t.Fatalf("%d keys, step %d: get found %p, want %p", keys, step, got, want[k])
+			}
+			if x.len() != len(want) {
+				t.Fatalf("%d keys, step %d: %d connections, want %d", keys, step, x.len(), len(want))
+			}
+		}
+		// Every connection is found, and all yields each once.
+		seen := map[*Conn]bool{}
+		for c := range x.all() {
+			if seen[c] {
+				t.Fatalf("%d keys: all yields %p twice", keys, c)
+			}
+			seen[c] = true
+		}
+		for k, c := range want {
+			if x.get(k) != c || !seen[c] {
+				t.Fatalf("%d keys: %p lost", keys, c)
+			}
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("%d keys: all yields %d connections, want %d", keys, len(seen), len(want))
+		}
+	}
+}
+
+// BenchmarkIndexGet measures finding one of 50k connections, in random
+// order, as segments of a busy capture do.
+func BenchmarkIndexGet(b *testing.B) {
+	const n = 50_000
+	x := newIndex()
+	keys := make([]tuple, n)
+	for i := range keys {
+		c := &Conn{
+			Client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
+			Server: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, 1}), 80),
+		}
+		keys[i] = tupleOf(c.Client, c.Server)
+		x.put(keys[i], c)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	order := r.Perm(n)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if x.get(keys[order[i]]) == nil {
+			b.Fatal("lost")
+		}
+		i = (i + 1) % n
+	}
+}
