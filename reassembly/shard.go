@@ -68,7 +68,6 @@ type Sharded struct {
 	// What merging the workers' events in stream order made of them.
 	nextID     uint64
 	live, peak int
-	direct     []event // events of work done on this goroutine (Flush)
 }
 
 // The batches a worker gets: batchLen entries each, and at most
@@ -304,6 +303,14 @@ func (s *Sharded) Settle(now time.Time) {
 
 // Flush removes every connection, oldest first, calling Finished for each,
 // as Table.Flush does.
+//
+// The tables empty themselves in parallel, each on a goroutine of its own
+// (the workers are idle), oldest first, flushWindow connections at a time:
+// removed and unpacked, a window goes to the caller, which merges the
+// windows of all the tables by ID and calls Finished; the connections then
+// go back to their table to be reused. At most flushAhead windows a table
+// are unpacked at once, so that packed connections are not all unpacked
+// at the end of a capture.
 func (s *Sharded) Flush() {
 	if s.single != nil {
 		s.single.Flush()
@@ -311,23 +318,111 @@ func (s *Sharded) Flush() {
 	}
 	s.Wait()
 	s.seq++
-	// The workers are idle: each connection goes to Finished as it
-	// leaves, and its body can then be reused for the next (Compact), so
-	// that packed connections are not all unpacked at once.
-	for _, c := range s.conns() {
-		sh := s.shards[shardOf(c.Client, c.Server, len(s.shards))]
-		sh.sink, sh.cur = &s.direct, s.seq
-		sh.t.remove(c)
-		for _, e := range s.direct {
-			s.deliver(e)
+	reuse := s.cfg.Recycle || s.cfg.Compact
+	type stream struct {
+		windows chan []*Conn // removed, in ID order
+		done    chan []*Conn // windows Finished is done with
+		cur     []*Conn      // the window being merged
+	}
+	streams := make([]*stream, len(s.shards))
+	var wg sync.WaitGroup
+	for i, sh := range s.shards {
+		// done never holds more than the windows a table may have out
+		// (see flushAhead): the caller never waits to give one back.
+		st := &stream{windows: make(chan []*Conn, flushAhead), done: make(chan []*Conn, flushAhead+1)}
+		streams[i] = st
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cs := sh.t.list()
+			var left []event // what sh.finished reports: the window itself
+			sh.sink, sh.cur = &left, s.seq
+			giveBack := func(win []*Conn) {
+				if reuse {
+					for _, c := range win {
+						sh.t.takeBack(c, s.cfg.Recycle)
+					}
+				}
+			}
+			for len(cs) > 0 {
+				win := cs[:min(flushWindow, len(cs))]
+				cs = cs[len(win):]
+				for _, c := range win {
+					sh.t.remove(c)
+				}
+				clear(left)
+				left = left[:0]
+				// Take back what the caller is done with before unpacking more.
+				for more := true; more; {
+					select {
+					case w := <-st.done:
+						giveBack(w)
+					default:
+						more = false
+					}
+				}
+				st.windows <- win
+			}
+			close(st.windows)
+			for w := range st.done {
+				giveBack(w)
+			}
+		}()
+	}
+	// Merge the windows by ID.
+	next := func(st *stream) bool {
+		if len(st.cur) > 0 {
+			return true
 		}
-		clear(s.direct)
-		s.direct = s.direct[:0]
-		if s.cfg.Recycle || s.cfg.Compact {
-			sh.t.takeBack(c, s.cfg.Recycle)
+		w, ok := <-st.windows
+		if !ok {
+			return false
+		}
+		st.cur = w
+		return true
+	}
+	whole := make([][]*Conn, len(streams)) // each stream's current window, to give back
+	for {
+		pick := -1
+		for i, st := range streams {
+			if len(st.cur) == 0 {
+				if whole[i] != nil {
+					st.done <- whole[i]
+					whole[i] = nil
+				}
+				if !next(st) {
+					continue
+				}
+				whole[i] = st.cur
+			}
+			if pick < 0 || st.cur[0].ID < streams[pick].cur[0].ID {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			break
+		}
+		st := streams[pick]
+		c := st.cur[0]
+		st.cur = st.cur[1:]
+		s.live--
+		if s.cfg.Finished != nil {
+			s.cfg.Finished(c)
 		}
 	}
+	for _, st := range streams {
+		close(st.done)
+	}
+	wg.Wait()
 }
+
+// flushWindow is how many connections a table removes at once in Flush,
+// and flushAhead how many windows it may have removed before Finished is
+// done with them.
+const (
+	flushWindow = 64
+	flushAhead  = 2
+)
 
 // Wait returns once the workers have processed everything given so far and
 // Finished has been called for every connection that left a table.

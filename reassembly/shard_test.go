@@ -517,6 +517,51 @@ func TestShardedFlushMatchesTable(t *testing.T) {
 	}
 }
 
+// TestShardedFlushThenMore: after a Flush, with connections reused
+// (Recycle and Compact), a Sharded takes more segments and a second Flush
+// and still matches one table: every connection Flush handed over goes
+// back to its worker once, and none is reused twice.
+func TestShardedFlushThenMore(t *testing.T) {
+	recs := readCapture(t, generatedCaptures(t)["reuse.pcap"])
+	half := len(recs) / 2
+	run := func(newTracker func(Config) tracker, flush func(tracker)) []string {
+		var got []string
+		cfg := Config{Recycle: true, Compact: true}
+		cfg.Finished = func(c *Conn) {
+			got = append(got, fmt.Sprintf("%d %v-%v %v/%v %+v %s %s", c.ID, c.Client, c.Server,
+				c.Machine.State(fsm.Client), c.Machine.State(fsm.Server), c.Dir, c.Zeek.History(), c.Ending()))
+		}
+		tr := newTracker(cfg)
+		for i := range recs {
+			if i == half {
+				flush(tr)
+			}
+			tr.Add(&recs[i].seg, recs[i].ts, recs[i].pkt)
+		}
+		flush(tr)
+		return got
+	}
+	want := run(func(cfg Config) tracker { return tableTracker{NewTable(cfg)} },
+		func(tr tracker) { tr.(tableTracker).Flush() })
+	if len(want) < 4000 {
+		t.Fatalf("one table finished %d connections, want at least 4000", len(want))
+	}
+	for _, workers := range []int{2, 3} {
+		var s *Sharded
+		got := run(func(cfg Config) tracker { s = NewSharded(cfg, workers); return s },
+			func(tr tracker) { tr.(*Sharded).Flush() })
+		s.Close()
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("%d workers: connection %d of %d (%d finished by the table) is\n%s\nwant\n%s", workers, i, len(got), len(want), got[i], want[i])
+				}
+			}
+			t.Fatalf("%d workers: %d connections finished, want %d", workers, len(got), len(want))
+		}
+	}
+}
+
 // pausing is a Sharded closed every 5000 segments.
 type pausing struct {
 	*Sharded
