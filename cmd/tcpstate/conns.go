@@ -170,9 +170,13 @@ type orderedRows struct {
 	out     *connsWriter
 	next    uint64           // rows with a smaller id have been written, or are late
 	waiting map[uint64]int32 // id to the row's place in held
-	held    []connRow        // the waiting rows, in places reused (no allocation a row)
+	held    [][]connRow      // the waiting rows, in pages of heldPage places reused (no allocation a row)
+	nheld   int32            // places in held
 	free    []int32          // places in held that are free
 	max     int              // the most rows that wait
+
+	histories map[string]string // Zeek histories made, to give each row one of these
+	hist      []byte
 
 	batch   []connRow      // rows to hand to the writer
 	batches chan []connRow // to the writer
@@ -183,11 +187,18 @@ type orderedRows struct {
 const (
 	maxWaiting = 65536
 	rowBatch   = 256
+	// heldPage is how many waiting rows a page of orderedRows.held holds:
+	// pages, not one slice, so that growing never copies (nor leaves
+	// garbage behind).
+	heldPage = 256
+	// maxHistories bounds the distinct Zeek histories kept for reuse: a
+	// busy capture has a few hundred.
+	maxHistories = 4096
 )
 
 func newOrderedRows(out *connsWriter) *orderedRows {
 	r := &orderedRows{
-		out: out, next: 1, waiting: map[uint64]int32{}, max: maxWaiting,
+		out: out, next: 1, waiting: map[uint64]int32{}, max: maxWaiting, histories: map[string]string{},
 		batches: make(chan []connRow, 4), spare: make(chan []connRow, 5), done: make(chan struct{}),
 	}
 	go func(batches <-chan []connRow, spare chan<- []connRow, done chan<- struct{}) {
@@ -242,7 +253,26 @@ func (r *orderedRows) add(c *reassembly.Conn) {
 }
 
 // row makes the row of c, with the fields only JSON shows when it is JSON.
-func (r *orderedRows) row(c *reassembly.Conn) connRow { return newConnRow(c, r.out.json) }
+func (r *orderedRows) row(c *reassembly.Conn) connRow {
+	row := newConnRow(c, r.out.json)
+	row.ZeekHistory = r.history(c)
+	return row
+}
+
+// history returns c's Zeek history, as the same string for every row with
+// the same history (a string a row would otherwise be most of a conns
+// run's garbage).
+func (r *orderedRows) history(c *reassembly.Conn) string {
+	r.hist = c.Zeek.AppendHistory(r.hist[:0])
+	if h, ok := r.histories[string(r.hist)]; ok {
+		return h
+	}
+	h := string(r.hist)
+	if len(r.histories) < maxHistories {
+		r.histories[h] = h
+	}
+	return h
+}
 
 // hold makes c's row and keeps it until the rows before it are written.
 func (r *orderedRows) hold(c *reassembly.Conn) {
@@ -250,18 +280,25 @@ func (r *orderedRows) hold(c *reassembly.Conn) {
 	if n := len(r.free); n > 0 {
 		i, r.free = r.free[n-1], r.free[:n-1]
 	} else {
-		i = int32(len(r.held))
-		r.held = append(r.held, connRow{})
+		if r.nheld%heldPage == 0 {
+			r.held = append(r.held, make([]connRow, heldPage))
+		}
+		i = r.nheld
+		r.nheld++
 	}
-	r.held[i] = r.row(c)
+	*r.place(i) = r.row(c)
 	r.waiting[c.ID] = i
 }
+
+// place returns the place i in held.
+func (r *orderedRows) place(i int32) *connRow { return &r.held[i/heldPage][i%heldPage] }
 
 // writeHeld writes the waiting row of id and frees its place.
 func (r *orderedRows) writeHeld(id uint64, i int32) {
 	delete(r.waiting, id)
-	r.write(r.held[i])
-	r.held[i] = connRow{}
+	p := r.place(i)
+	r.write(*p)
+	*p = connRow{}
 	r.free = append(r.free, i)
 }
 
@@ -316,8 +353,9 @@ func (r *orderedRows) close(*analysis) error {
 	return r.out.flush()
 }
 
-// newConnRow makes the row of c; the fields the text table does not show
-// are filled only for JSON.
+// newConnRow makes the row of c, but for its Zeek history (see
+// orderedRows.history); the fields the text table does not show are
+// filled only for JSON.
 func newConnRow(c *reassembly.Conn, json bool) connRow {
 	dir := func(d reassembly.Dir) dirJSON {
 		return dirJSON{d.Packets, d.Bytes, d.IPBytes, d.Retransmissions, d.KeepAlives}
@@ -328,7 +366,7 @@ func newConnRow(c *reassembly.Conn, json bool) connRow {
 		Duration: c.Last.Sub(c.First).Seconds(),
 		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
 		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
-		Ending: c.Ending(), ZeekConnState: c.Zeek.State(), ZeekHistory: c.Zeek.History(),
+		Ending: c.Ending(), ZeekConnState: c.Zeek.State(),
 		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
 	}
 	if json {
