@@ -6,8 +6,10 @@
 // Each pass runs in a child process of its own, so that its peak resident
 // memory is its own. The capture is read once before anything is timed, so
 // that every pass finds it in the page cache, and each pass runs several
-// times (-runs): the table shows the run with the median wall time, and the
-// largest peak memory of all runs.
+// times (-runs), in rounds, one run of every pass each, so that a slow
+// spell of a shared machine falls on all of them alike: the table shows
+// the run with the median wall time, and the largest peak memory of all
+// runs.
 //
 // The bare decode pass, the floor the full analysis is compared with, is
 // gopacket's DecodingLayerParser over pcapgo's reader (DESIGN.md section 5);
@@ -198,7 +200,7 @@ func bench(files []string, o options) error {
 	if _, err := exec.LookPath("tshark"); err == nil && o.tshark {
 		haveTshark = true
 	}
-	fmt.Printf("each pass: %s in a process of its own after a warm-up read of the capture; shown: the run with the median wall time, and the largest peak RSS\n", plural(o.runs, "run"))
+	fmt.Printf("each pass: %s in a process of its own after a warm-up read of the capture, in rounds of one run of every pass; shown: the run with the median wall time, and the largest peak RSS\n", plural(o.runs, "run"))
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -239,21 +241,25 @@ func measureFile(f, self, tcpstate string, runs int, tshark, short bool) (measur
 		return m, err
 	}
 	fmt.Printf("\n%s (%.1f MiB; warm-up read %.2fs)\n", f, float64(fi.Size())/(1<<20), time.Since(start).Seconds())
-	m.read = measure(runs, "floor: pcapgo read loop", self, "-pass", "read", f)
-	m.layers = measure(runs, "bare decode: DecodingLayerParser", self, "-pass", "layers", f)
-	m.decode = measure(runs, "capture.Decoder pass", self, "-pass", "decode", f)
-	m.table = measure(runs, "reassembly.Table pass", self, "-pass", "table", f)
-	m.conns1 = measure(runs, "tcpstate conns --workers 1", tcpstate, "conns", "-q", "--workers", "1", "-r", f)
-	m.conns = measure(runs, fmt.Sprintf("tcpstate conns (full, %d workers)", runtime.GOMAXPROCS(0)), tcpstate, "conns", "-q", "-r", f)
-	m.netstat = measure(runs, "tcpstate netstat", tcpstate, "netstat", "-q", "-r", f)
-	rs := []*result{&m.read, &m.layers, &m.decode, &m.table, &m.conns1, &m.conns, &m.netstat}
+	passes := []pass{
+		{&m.read, "floor: pcapgo read loop", self, []string{"-pass", "read", f}},
+		{&m.layers, "bare decode: DecodingLayerParser", self, []string{"-pass", "layers", f}},
+		{&m.decode, "capture.Decoder pass", self, []string{"-pass", "decode", f}},
+		{&m.table, "reassembly.Table pass", self, []string{"-pass", "table", f}},
+		{&m.conns1, "tcpstate conns --workers 1", tcpstate, []string{"conns", "-q", "--workers", "1", "-r", f}},
+		{&m.conns, fmt.Sprintf("tcpstate conns (full, %d workers)", runtime.GOMAXPROCS(0)), tcpstate, []string{"conns", "-q", "-r", f}},
+		{&m.netstat, "tcpstate netstat", tcpstate, []string{"netstat", "-q", "-r", f}},
+	}
 	if short {
-		m.netstatShort = measure(runs, "tcpstate netstat --time-wait "+shortTimeWait, tcpstate, "netstat", "-q", "--time-wait", shortTimeWait, "-r", f)
-		rs = append(rs, &m.netstatShort)
+		passes = append(passes, pass{&m.netstatShort, "tcpstate netstat --time-wait " + shortTimeWait, tcpstate, []string{"netstat", "-q", "--time-wait", shortTimeWait, "-r", f}})
 	}
 	if tshark {
-		m.tshark = measure(runs, "tshark -q -z conv,tcp", "tshark", "-n", "-q", "-z", "conv,tcp", "-r", f)
-		rs = append(rs, &m.tshark)
+		passes = append(passes, pass{&m.tshark, "tshark -q -z conv,tcp", "tshark", []string{"-n", "-q", "-z", "conv,tcp", "-r", f}})
+	}
+	measure(runs, passes)
+	var rs []*result
+	for _, p := range passes {
+		rs = append(rs, p.result)
 	}
 	for _, r := range rs[1:] {
 		if r.packets == 0 {
@@ -325,7 +331,7 @@ func benchFlood(tcpstate, file string, maxConns int) {
 		return
 	}
 	fmt.Printf("\nSYN flood %s, --max-conns %d\n", file, maxConns)
-	r := measure(1, "tcpstate netstat on the flood", tcpstate, "netstat", "--json", "-r", file, "--max-conns", strconv.Itoa(maxConns))
+	r := measureOnce("tcpstate netstat on the flood", tcpstate, "netstat", "--json", "-r", file, "--max-conns", strconv.Itoa(maxConns))
 	fmt.Printf("  wall %.2fs, cpu %.2fs, peak RSS %.1f MiB%s\n", r.wall.Seconds(), r.cpu.Seconds(), r.rssMiB(), r.failed)
 	fmt.Printf("  %s\n", strings.TrimSpace(r.out))
 }
@@ -386,22 +392,37 @@ func generate(pcapgen, out string, args ...string) error {
 	return cmd.Run()
 }
 
-// measure runs a command runs times and returns the run with the median
-// wall time, with the largest peak memory of all runs.
-func measure(runs int, name, bin string, args ...string) result {
-	rs := make([]result, max(runs, 1))
-	for i := range rs {
-		rs[i] = measureOnce(name, bin, args...)
-	}
-	slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
-	r := rs[len(rs)/2]
-	for _, o := range rs {
-		r.rssKiB = max(r.rssKiB, o.rssKiB)
-		if o.failed != "" {
-			r.failed = o.failed
+// pass is one command measured on a capture, and where its result goes.
+type pass struct {
+	result *result
+	name   string
+	bin    string
+	args   []string
+}
+
+// measure runs every pass runs times, in rounds (one run of each pass,
+// then the next round), so that a slow spell of a shared machine falls on
+// all passes alike rather than on the one that ran then. Each pass's
+// result is its run with the median wall time, with the largest peak
+// memory of all its runs.
+func measure(runs int, passes []pass) {
+	all := make([][]result, len(passes))
+	for range max(runs, 1) {
+		for i, p := range passes {
+			all[i] = append(all[i], measureOnce(p.name, p.bin, p.args...))
 		}
 	}
-	return r
+	for i, rs := range all {
+		slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
+		r := rs[len(rs)/2]
+		for _, o := range rs {
+			r.rssKiB = max(r.rssKiB, o.rssKiB)
+			if o.failed != "" {
+				r.failed = o.failed
+			}
+		}
+		*passes[i].result = r
+	}
 }
 
 // measureOnce runs a command to completion and reports its wall time, CPU
