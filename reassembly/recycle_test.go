@@ -240,6 +240,34 @@ func compareTraces(t *testing.T, plain, recycled string) {
 // receiver (a byte each: host and port), flags, sequence and
 // acknowledgment numbers (a byte each, scaled), payload length and the
 // time since the previous segment.
+// fuzzSegments turns fuzz data into segments, 7 bytes each: source and
+// destination (a host in the high nibble, a port in the low bits), flags,
+// sequence and acknowledgment numbers in hundreds, payload length, and the
+// time since the previous one in 50 ms steps. It stops after 500.
+func fuzzSegments(data []byte, fn func(s *capture.Segment, now time.Time, pkt uint64)) {
+	hosts := []netip.Addr{
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::ffff:192.0.2.1"),
+	}
+	endpoint := func(b byte) netip.AddrPort {
+		return netip.AddrPortFrom(hosts[int(b>>4)%len(hosts)], []uint16{80, 443, 40000, 40001}[b&3])
+	}
+	now := t0
+	for i := 0; i+7 <= len(data) && i < 7*500; i += 7 {
+		d := data[i : i+7]
+		src, dst := endpoint(d[0]), endpoint(d[1])
+		if src == dst {
+			continue
+		}
+		now = now.Add(time.Duration(d[6]) * 50 * time.Millisecond)
+		s := capture.Segment{
+			Src: src, Dst: dst, Flags: d[2], Seq: uint32(d[3]) * 100, Ack: uint32(d[4]) * 100,
+			PayloadLen: int(d[5]), IPLen: 40 + int(d[5]), Window: 1000,
+		}
+		fn(&s, now, uint64(i/7+1))
+	}
+}
+
 func FuzzRecycle(f *testing.F) {
 	f.Add([]byte{
 		0x01, 0x10, 0x02, 0, 0, 0, 1, // SYN
@@ -251,33 +279,13 @@ func FuzzRecycle(f *testing.F) {
 		0x21, 0x10, 0x02, 9, 0, 0, 200, // another client, much later
 	})
 	f.Add([]byte{0x01, 0x10, 0x02, 0, 0, 0, 1, 0x01, 0x10, 0x02, 0, 0, 0, 1, 0x10, 0x01, 0x14, 0, 1, 0, 1})
-	hosts := []netip.Addr{
-		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
-		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::ffff:192.0.2.1"),
-	}
-	endpoint := func(b byte) netip.AddrPort {
-		return netip.AddrPortFrom(hosts[int(b>>4)%len(hosts)], []uint16{80, 443, 40000, 40001}[b&3])
-	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		run := func(recycle, compact bool) string {
 			tr := newTrace(Config{
 				Recycle: recycle, Compact: compact, MaxConns: 3, IdleTimeout: 20 * time.Second, HandshakeTimeout: 5 * time.Second,
 				FSM: fsm.Config{MSL: time.Second},
 			})
-			now := t0
-			for i := 0; i+7 <= len(data) && i < 7*500; i += 7 {
-				d := data[i : i+7]
-				src, dst := endpoint(d[0]), endpoint(d[1])
-				if src == dst {
-					continue
-				}
-				now = now.Add(time.Duration(d[6]) * 50 * time.Millisecond)
-				s := capture.Segment{
-					Src: src, Dst: dst, Flags: d[2], Seq: uint32(d[3]) * 100, Ack: uint32(d[4]) * 100,
-					PayloadLen: int(d[5]), IPLen: 40 + int(d[5]), Window: 1000,
-				}
-				tr.add(&s, now, uint64(i/7+1))
-			}
+			fuzzSegments(data, func(s *capture.Segment, now time.Time, pkt uint64) { tr.add(s, now, pkt) })
 			return tr.end()
 		}
 		plain := run(false, false)

@@ -668,3 +668,73 @@ func TestShardedRecycles(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSharded runs fuzzed segments (see fuzzSegments) through one table
+// and through Sharded tables of 2 and 3 workers, all reusing connections
+// (Recycle, Compact) under short timers, with a Flush where the first
+// byte says and another at the end, and compares every connection as
+// Finished is handed it, the connections left before the last Flush, and
+// the stats.
+func FuzzSharded(f *testing.F) {
+	f.Add([]byte{
+		3,
+		0x01, 0x10, 0x02, 0, 0, 0, 1, // SYN
+		0x10, 0x01, 0x12, 0, 1, 0, 1, // SYN-ACK
+		0x01, 0x10, 0x10, 1, 1, 0, 1, // ACK
+		0x21, 0x10, 0x02, 4, 0, 0, 1, // another client
+		0x01, 0x10, 0x11, 1, 1, 0, 1, // FIN
+		0x10, 0x01, 0x11, 1, 2, 0, 1, // FIN
+		0x01, 0x10, 0x10, 2, 2, 0, 1, // ACK
+		0x01, 0x10, 0x02, 9, 0, 0, 60, // the 4-tuple again, after TIME_WAIT
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		at, data := int(data[0]), data[1:]
+		run := func(newTracker func(Config) tracker, flush func(tracker)) string {
+			var b strings.Builder
+			see := func(what string, c *Conn) {
+				fmt.Fprintf(&b, "%s %d %v-%v %v %v/%v first %v/%d last %v %+v %s %s %v %s\n", what, c.ID, c.Client, c.Server, c.Roles,
+					c.Machine.State(fsm.Client), c.Machine.State(fsm.Server), c.First, c.FirstPacket, c.Last, c.Dir,
+					c.Zeek.State(), c.Zeek.History(), c.FlagCounts.Map(), c.Ending())
+			}
+			cfg := Config{
+				Recycle: true, Compact: true, IdleTimeout: 20 * time.Second, HandshakeTimeout: 5 * time.Second,
+				FSM:      fsm.Config{MSL: time.Second},
+				Finished: func(c *Conn) { see("finished", c) },
+			}
+			tr := newTracker(cfg)
+			n := 0
+			var now time.Time
+			fuzzSegments(data, func(s *capture.Segment, ts time.Time, pkt uint64) {
+				if n == at {
+					flush(tr)
+					b.WriteString("flushed\n")
+				}
+				n++
+				now = ts
+				tr.Add(s, ts, pkt)
+			})
+			tr.Settle(now)
+			for _, c := range tr.Conns() {
+				see("live", c)
+			}
+			flush(tr)
+			fmt.Fprintf(&b, "stats %+v\n", tr.Stats())
+			return b.String()
+		}
+		want := run(func(cfg Config) tracker { return tableTracker{NewTable(cfg)} },
+			func(tr tracker) { tr.(tableTracker).Flush() })
+		for _, workers := range []int{2, 3} {
+			var s *Sharded
+			got := run(func(cfg Config) tracker { s = NewSharded(cfg, workers); return s },
+				func(tr tracker) { tr.(*Sharded).Flush() })
+			s.Close()
+			if got != want {
+				compareTraces(t, want, got)
+				t.Fatalf("%d workers differ from one table", workers)
+			}
+		}
+	})
+}
