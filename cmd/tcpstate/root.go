@@ -74,7 +74,12 @@ inferred, and revised when later packets prove the segment never arrived.
 A capture filter in tcpdump's syntax selects the packets: the arguments of
 netstat, conns and events, or --filter for every command. It runs in the
 kernel when capturing live and on every packet read from a file, with the
-same meaning.`,
+same meaning.
+
+Memory follows the connections alive at once, not the length of the
+capture (see --max-conns). Go's garbage collector runs at GOGC=25 unless
+the environment sets GOGC: a larger value trades memory for a little
+speed while the table grows.`,
 		Example: `  tcpstate netstat -r capture.pcap
   tcpstate netstat -r capture.pcapng.gz --at 2.5s
   tcpstate conns -r rotated-0.pcap -r rotated-1.pcap --json
