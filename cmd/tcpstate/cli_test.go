@@ -193,7 +193,7 @@ func TestNetstatAt(t *testing.T) {
 		}
 		var got []string
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var r socketRow
+			var r socketJSON
 			if err := json.Unmarshal([]byte(line), &r); err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,7 +84,22 @@ when live and on every packet of a file, with the same meaning.`,
 }
 
 // socketRow is one line of the netstat table. The JSON names are stable.
+// socketRow is one socket of the table: kept as values, and made into
+// text or JSON (socketJSON) only as it is written, so that a table of a
+// capture's hundred thousand sockets costs no strings of its own.
 type socketRow struct {
+	local, remote netip.AddrPort
+	conn          uint64 // 0 for a listener
+	sendQ         uint32
+	state         fsm.State
+	role          fsm.Role
+	v6            bool // tcp6
+	listener      bool // remote is any (*:*)
+	inferred      bool
+}
+
+// socketJSON is a socket as --json writes it.
+type socketJSON struct {
 	Proto    string `json:"proto"`
 	RecvQ    uint32 `json:"recv_q"`
 	SendQ    uint32 `json:"send_q"`
@@ -92,8 +109,25 @@ type socketRow struct {
 	Conn     uint64 `json:"conn,omitempty"`
 	Role     string `json:"role"`
 	Inferred bool   `json:"inferred"`
+}
 
-	state fsm.State
+func (r *socketRow) json() socketJSON {
+	j := socketJSON{
+		Proto: proto(r.v6), SendQ: r.sendQ, Local: r.local.String(), Remote: "*:*",
+		State: r.state.String(), Conn: r.conn, Role: "listener", Inferred: r.inferred,
+	}
+	if !r.listener {
+		j.Remote, j.Role = r.remote.String(), r.role.String()
+	}
+	return j
+}
+
+// appendRemote appends the remote address as netstat prints it.
+func (r *socketRow) appendRemote(b []byte) []byte {
+	if r.listener {
+		return append(b, "*:*"...)
+	}
+	return r.remote.AppendTo(b)
 }
 
 func runNetstat(o *netstatOptions, st *streams) error {
@@ -148,7 +182,13 @@ func runNetstat(o *netstatOptions, st *streams) error {
 	rows := netstatRows(a)
 	err = writeBuffered(st.stdout, func(w io.Writer) error {
 		if o.json {
-			return writeJSONLines(w, rows)
+			enc := json.NewEncoder(w)
+			for i := range rows {
+				if err := enc.Encode(rows[i].json()); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		writeNetstatTable(w, rows, p)
 		return nil
@@ -168,10 +208,7 @@ func netstatRows(a *analysis) []socketRow {
 		if l.Since.After(at) {
 			continue
 		}
-		rows = append(rows, socketRow{
-			Proto: proto(l.Addr.Addr().Is6()), Local: l.Addr.String(), Remote: "*:*",
-			State: fsm.Listen.String(), Role: "listener", state: fsm.Listen,
-		})
+		rows = append(rows, socketRow{local: l.Addr, v6: l.Addr.Addr().Is6(), listener: true, state: fsm.Listen})
 	}
 	a.each(func(c *reassembly.Conn) {
 		if c.First.After(at) || (c.Evicted() && c.Last.Before(at)) {
@@ -186,14 +223,11 @@ func netstatRows(a *analysis) []socketRow {
 			if r == fsm.Server {
 				local, remote = remote, local
 			}
-			row := socketRow{
-				Proto: proto(c.IPv6()), Local: local.String(), Remote: remote.String(),
-				State: tr.To.String(), Conn: c.ID, Role: r.String(), Inferred: !tr.Certain, state: tr.To,
-			}
+			row := socketRow{local: local, remote: remote, conn: c.ID, role: r, v6: c.IPv6(), inferred: !tr.Certain, state: tr.To}
 			if a.snapshot != nil {
-				row.SendQ = a.snapshot.sendQ[c.ID][r]
+				row.sendQ = a.snapshot.sendQ[c.ID][r]
 			} else {
-				row.SendQ = c.Machine.SendQ(r)
+				row.sendQ = c.Machine.SendQ(r)
 			}
 			rows = append(rows, row)
 		}
@@ -210,24 +244,39 @@ func proto(v6 bool) string {
 
 func writeNetstatTable(w io.Writer, rows []socketRow, p *palette) {
 	lw, rw := 23, 23
-	for _, r := range rows {
-		lw, rw = max(lw, len(r.Local)), max(rw, len(r.Remote))
+	var b []byte
+	for i := range rows {
+		b = rows[i].local.AppendTo(b[:0])
+		lw = max(lw, len(b))
+		b = rows[i].appendRemote(b[:0])
+		rw = max(rw, len(b))
 	}
 	fmt.Fprintln(w, "Active Internet connections (servers and established)")
 	fmt.Fprintln(w, p.header.Sprint(strings.TrimRight(fmt.Sprintf("%-5s %6s %6s %-*s %-*s %s", "Proto", "Recv-Q", "Send-Q", lw, "Local Address", rw, "Foreign Address", "State"), " ")))
-	for _, r := range rows {
-		fmt.Fprintf(w, "%-5s %6d %6d %-*s %-*s %s\n", r.Proto, r.RecvQ, r.SendQ, lw, r.Local, rw, r.Remote, p.State(r.state, 0))
-	}
-}
-
-func writeJSONLines[T any](w io.Writer, rows []T) error {
-	enc := json.NewEncoder(w)
+	// Each line as "%-5s %6d %6d %-*s %-*s %s\n" would print it.
+	pad := func(b []byte, from, width int) []byte { return appendSpaces(b, width-(len(b)-from)) }
+	var num [20]byte
 	for i := range rows {
-		if err := enc.Encode(&rows[i]); err != nil {
-			return err
-		}
+		r := &rows[i]
+		b = append(b[:0], proto(r.v6)...)
+		b = pad(b, 0, 5)
+		b = append(b, ' ')
+		b = appendSpaces(b, 5)
+		b = append(b, '0') // Recv-Q: a capture does not show what the application has not read
+		b = append(b, ' ')
+		d := strconv.AppendUint(num[:0], uint64(r.sendQ), 10)
+		b = append(appendSpaces(b, 6-len(d)), d...)
+		b = append(b, ' ')
+		at := len(b)
+		b = pad(r.local.AppendTo(b), at, lw)
+		b = append(b, ' ')
+		at = len(b)
+		b = pad(r.appendRemote(b), at, rw)
+		b = append(b, ' ')
+		b = append(b, p.State(r.state, 0)...)
+		b = append(b, '\n')
+		w.Write(b)
 	}
-	return nil
 }
 
 // formatTime prints a capture timestamp in UTC with microseconds.
