@@ -51,7 +51,13 @@ type CaptureStats struct {
 // filter expression such as "tcp". The capture is stopped by Stop, or killed
 // when the namespace is closed.
 func (n *Namespace) StartCapture(iface, file string, extra ...string) (*Capture, error) {
-	args := []string{"-n", "-U", "--immediate-mode", "-Z", "root", "-i", iface, "-w", file}
+	// -B: immediate mode makes libpcap use TPACKET_V2, whose ring has one
+	// fixed frame per packet, sized for the largest packet the interface
+	// carries (lo's MTU is 64 KiB): the default 2 MiB ring holds a few
+	// dozen packets, which a burst can outrun while tcpdump waits for a
+	// core on a loaded machine (a kernel oracle run in CI lost 4). 32 MiB
+	// holds sixteen times as many.
+	args := []string{"-n", "-U", "--immediate-mode", "-B", "32768", "-Z", "root", "-i", iface, "-w", file}
 	args = append(args, extra...)
 	c := &Capture{File: file, waited: make(chan struct{})}
 	c.cmd = n.Command(context.Background(), "tcpdump", args...)
