@@ -17,8 +17,8 @@
 // both ends are done are kept packed, in about 0.8 KiB. Adding a segment
 // allocates nothing once its connection exists; with Config.Recycle,
 // connections that left are reused, so that a table in its steady state
-// allocates next to nothing (Compact allocates an image the first time it
-// packs a connection).
+// allocates next to nothing (Compact packs into images it keeps for reuse,
+// by length, when their connections leave).
 //
 // Sharded spreads the work of a Table over several cores: connections are
 // split across worker goroutines by their 4-tuple, and what it reports is
