@@ -322,7 +322,18 @@ func (s *Sharded) Flush() {
 	type stream struct {
 		windows chan []*Conn // removed, in ID order
 		done    chan []*Conn // windows Finished is done with
-		cur     []*Conn      // the window being merged
+		win     []*Conn      // the window being merged, whole
+		cur     []*Conn      // what of it is left to merge
+	}
+	// refill gives st's merged window back and takes the next; it reports
+	// false when the table is empty.
+	refill := func(st *stream) bool {
+		if st.win != nil {
+			st.done <- st.win
+		}
+		st.win, _ = <-st.windows
+		st.cur = st.win
+		return st.win != nil
 	}
 	streams := make([]*stream, len(s.shards))
 	var wg sync.WaitGroup
@@ -370,45 +381,22 @@ func (s *Sharded) Flush() {
 		}()
 	}
 	// Merge the windows by ID.
-	next := func(st *stream) bool {
-		if len(st.cur) > 0 {
-			return true
-		}
-		w, ok := <-st.windows
-		if !ok {
-			return false
-		}
-		st.cur = w
-		return true
-	}
-	whole := make([][]*Conn, len(streams)) // each stream's current window, to give back
 	for {
-		pick := -1
-		for i, st := range streams {
-			if len(st.cur) == 0 {
-				if whole[i] != nil {
-					st.done <- whole[i]
-					whole[i] = nil
-				}
-				if !next(st) {
-					continue
-				}
-				whole[i] = st.cur
+		var pick *stream
+		for _, st := range streams {
+			if len(st.cur) == 0 && !refill(st) {
+				continue
 			}
-			if pick < 0 || st.cur[0].ID < streams[pick].cur[0].ID {
-				pick = i
+			if pick == nil || st.cur[0].ID < pick.cur[0].ID {
+				pick = st
 			}
 		}
-		if pick < 0 {
+		if pick == nil {
 			break
 		}
-		st := streams[pick]
-		c := st.cur[0]
-		st.cur = st.cur[1:]
-		s.live--
-		if s.cfg.Finished != nil {
-			s.cfg.Finished(c)
-		}
+		c := pick.cur[0]
+		pick.cur = pick.cur[1:]
+		s.handOver(c)
 	}
 	for _, st := range streams {
 		close(st.done)
@@ -782,13 +770,18 @@ func (s *Sharded) deliver(e event) {
 		s.peak = max(s.peak, s.live)
 		return
 	}
-	s.live--
-	if s.cfg.Finished != nil {
-		s.cfg.Finished(e.c)
-	}
+	s.handOver(e.c)
 	if s.cfg.Recycle || s.cfg.Compact {
 		sh := s.shards[shardOf(e.c.Client, e.c.Server, len(s.shards))]
 		sh.back = append(sh.back, e.c)
+	}
+}
+
+// handOver gives Finished a connection that left its table.
+func (s *Sharded) handOver(c *Conn) {
+	s.live--
+	if s.cfg.Finished != nil {
+		s.cfg.Finished(c)
 	}
 }
 
