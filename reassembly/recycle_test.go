@@ -149,23 +149,12 @@ func TestRecycleChangesNothing(t *testing.T) {
 	for _, file := range files {
 		for name, cfg := range configs {
 			t.Run(filepath.Base(file)+"/"+name, func(t *testing.T) {
+				recs := readCapture(t, file)
 				run := func(recycle, compact bool) string {
 					cfg.Recycle, cfg.Compact = recycle, compact
 					tr := newTrace(cfg)
-					src, err := capture.Open([]string{file}, capture.OpenOptions{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer src.Close()
-					var (
-						p   capture.Packet
-						s   capture.Segment
-						dec capture.Decoder
-					)
-					for src.Next(&p) == nil {
-						if dec.Decode(p.LinkType, p.Data, &s) == capture.ClassTCP {
-							tr.add(&s, p.Time, p.Num)
-						}
+					for i := range recs {
+						tr.add(&recs[i].seg, recs[i].ts, recs[i].pkt)
 					}
 					return tr.end()
 				}
