@@ -23,16 +23,17 @@ func TestIndexMatchesMap(t *testing.T) {
 			conns[i] = &Conn{Client: a, Server: b}
 		}
 		x := newIndex()
-		want := map[tuple]*Conn{}
+		want := map[Key]*Conn{}
 		for step := range 20 * keys {
 			c := conns[r.IntN(keys)]
-			k := tupleOf(c.Client, c.Server)
+			k := KeyOf(c.Client, c.Server)
+			a, b := c.Client, c.Server
 			if r.IntN(2) == 0 {
-				k = tupleOf(c.Server, c.Client) // either direction finds it
+				a, b = b, a // either direction finds it
 			}
 			switch op := r.IntN(3); {
 			case op == 0 && want[k] == nil:
-				x.put(k, c)
+				x.put(c)
 				want[k] = c
 			case op == 1:
 				if got, ok := x.remove(c), want[k] != nil; got != ok {
@@ -40,7 +41,7 @@ func TestIndexMatchesMap(t *testing.T) {
 				}
 				delete(want, k)
 			}
-			if got := x.get(k); got != want[k] {
+			if got := x.get(a, b); got != want[k] {
 				t.Fatalf("%d keys, step %d: get found %p, want %p", keys, step, got, want[k])
 			}
 			if x.len() != len(want) {
@@ -56,7 +57,7 @@ func TestIndexMatchesMap(t *testing.T) {
 			seen[c] = true
 		}
 		for k, c := range want {
-			if x.get(k) != c || !seen[c] {
+			if x.get(k.Lo, k.Hi) != c || !seen[c] {
 				t.Fatalf("%d keys: %p lost", keys, c)
 			}
 		}
@@ -71,21 +72,21 @@ func TestIndexMatchesMap(t *testing.T) {
 func BenchmarkIndexGet(b *testing.B) {
 	const n = 50_000
 	x := newIndex()
-	keys := make([]tuple, n)
+	keys := make([]*Conn, n)
 	for i := range keys {
 		c := &Conn{
 			Client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
 			Server: netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, 1}), 80),
 		}
-		keys[i] = tupleOf(c.Client, c.Server)
-		x.put(keys[i], c)
+		keys[i] = c
+		x.put(c)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	order := r.Perm(n)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if x.get(keys[order[i]]) == nil {
+		if k := keys[order[i]]; x.get(k.Server, k.Client) == nil {
 			b.Fatal("lost")
 		}
 		i = (i + 1) % n

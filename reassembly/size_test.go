@@ -79,13 +79,3 @@ func TestBodyLayout(t *testing.T) {
 		t.Errorf("body is %d bytes with plain values from %d: not whole words after a slice header", unsafe.Sizeof(body{}), bodyPlain)
 	}
 }
-
-// TestTupleHasNoPointers: the key of the table's map is plain memory.
-func TestTupleHasNoPointers(t *testing.T) {
-	if got := pointerFields(reflect.TypeFor[tuple](), ""); len(got) != 0 {
-		t.Errorf("tuple has pointers: %q", got)
-	}
-	if size := unsafe.Sizeof(tuple{}); size != 40 {
-		t.Errorf("tuple is %d bytes, want 40 (no padding)", size)
-	}
-}

@@ -2,7 +2,6 @@ package reassembly
 
 import (
 	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -86,8 +85,8 @@ func (c *Config) defaults() {
 }
 
 // Key is the canonical key of a 4-tuple: the same for both directions. (The
-// table itself finds connections by a tuple, a smaller key without
-// pointers.)
+// table itself finds connections by a hash of their ends that does not
+// depend on their order: see index.)
 type Key struct {
 	Lo, Hi netip.AddrPort
 }
@@ -169,52 +168,6 @@ type Table struct {
 // makes harmless.
 const slabConns = 64
 
-// tuple is the key the table finds a connection by: both addresses and
-// ports of its 4-tuple, the lower (address, port) first so that both
-// directions find the same connection. It holds no pointer and no padding,
-// so a map hashes and compares it as one block of memory.
-type tuple struct {
-	lo, hi         [2]uint64 // the addresses as 16 bytes (IPv4 mapped into IPv6), big-endian
-	loPort, hiPort uint16
-	family         uint32 // whether lo and hi are IPv4: familyLo4 | familyHi4
-}
-
-const (
-	familyLo4 = 1 << iota
-	familyHi4
-)
-
-// tupleOf returns the tuple of a segment from a to b, or b to a.
-func tupleOf(a, b netip.AddrPort) tuple {
-	aa, ba := a.Addr(), b.Addr()
-	ah, al := addrWords(aa)
-	bh, bl := addrWords(ba)
-	ap, bp := a.Port(), b.Port()
-	a4, b4 := aa.Is4(), ba.Is4()
-	if bh < ah || (bh == ah && (bl < al || (bl == al && (bp < ap || (bp == ap && b4 && !a4))))) {
-		ah, al, ap, a4, bh, bl, bp, b4 = bh, bl, bp, b4, ah, al, ap, a4
-	}
-	t := tuple{lo: [2]uint64{ah, al}, hi: [2]uint64{bh, bl}, loPort: ap, hiPort: bp}
-	if a4 {
-		t.family |= familyLo4
-	}
-	if b4 {
-		t.family |= familyHi4
-	}
-	return t
-}
-
-// addrWords returns the 16-byte form of a (an IPv4 address mapped into
-// IPv6) as two big-endian words.
-func addrWords(a netip.Addr) (hi, lo uint64) {
-	if a.Is4() {
-		b := a.As4()
-		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
-	}
-	b := a.As16()
-	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-}
-
 // Listener is a listening socket inferred from the capture.
 type Listener struct {
 	Addr netip.AddrPort
@@ -261,8 +214,7 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Co
 		}
 	}
 	f := fsm.Flags(s.Flags)
-	key := tupleOf(s.Src, s.Dst)
-	c := t.conns.get(key)
+	c := t.conns.get(s.Src, s.Dst)
 	if c != nil {
 		t.wake(c)
 	}
@@ -286,7 +238,7 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Co
 		c = nil
 	}
 	if c == nil {
-		c = t.newConn(key, s, ts, pkt)
+		c = t.newConn(s, ts, pkt)
 		if reused {
 			c.Wireshark = ws
 			c.wsFirstFromClient = wsFirst == c.Client
@@ -371,7 +323,7 @@ func (c *Conn) reusedBy(s *capture.Segment) bool {
 	return e.HasISN && fsm.Seq(s.Seq) != e.ISN && !e.State.Synchronized()
 }
 
-func (t *Table) newConn(key tuple, s *capture.Segment, ts time.Time, pkt uint64) *Conn {
+func (t *Table) newConn(s *capture.Segment, ts time.Time, pkt uint64) *Conn {
 	if t.conns.len() >= t.cfg.MaxConns {
 		t.makeRoom()
 	}
@@ -386,7 +338,7 @@ func (t *Table) newConn(key tuple, s *capture.Segment, ts time.Time, pkt uint64)
 		c.Zeek.StartFlipped()
 	}
 	c.Machine.Reset(t.cfg.FSM)
-	t.conns.put(key, c)
+	t.conns.put(c)
 	t.stats.Peak = max(t.stats.Peak, t.conns.len())
 	return c
 }

@@ -284,10 +284,11 @@ func TestFullTableEvictsHalfOpenFirst(t *testing.T) {
 	}
 }
 
-// TestTupleMatchesKey: the table's tuple tells 4-tuples apart exactly as
-// Key does, in both directions, IPv4 and IPv6 (including IPv4-mapped IPv6
-// addresses, which are not IPv4).
-func TestTupleMatchesKey(t *testing.T) {
+// TestIndexMatchesKey: the index tells 4-tuples apart exactly as Key
+// does, in both directions, IPv4 and IPv6 (including IPv4-mapped IPv6
+// addresses, which are not IPv4 and hash alike), and its hash does not
+// depend on the direction.
+func TestIndexMatchesKey(t *testing.T) {
 	addrs := []netip.Addr{
 		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
 		netip.MustParseAddr("::ffff:192.0.2.1"), netip.MustParseAddr("::ffff:192.0.2.2"),
@@ -301,30 +302,32 @@ func TestTupleMatchesKey(t *testing.T) {
 			eps = append(eps, netip.AddrPortFrom(a, p))
 		}
 	}
-	type pair struct{ a, b netip.AddrPort }
-	var pairs []pair
+	x := newIndex()
+	byKey := map[Key]*Conn{}
 	for _, a := range eps {
 		for _, b := range eps {
-			pairs = append(pairs, pair{a, b})
+			if x.hash(a, b) != x.hash(b, a) {
+				t.Fatalf("%v %v: hash depends on direction", a, b)
+			}
+			k := KeyOf(a, b)
+			got := x.get(a, b)
+			if got != byKey[k] {
+				t.Fatalf("%v %v: found %v, want %v", a, b, got, byKey[k])
+			}
+			if got == nil {
+				c := &Conn{Client: a, Server: b}
+				x.put(c)
+				byKey[k] = c
+			}
 		}
 	}
-	byKey := map[Key]tuple{}
-	byTuple := map[tuple]Key{}
-	for _, p := range pairs {
-		k, tu := KeyOf(p.a, p.b), tupleOf(p.a, p.b)
-		if tu != tupleOf(p.b, p.a) {
-			t.Fatalf("%v %v: tuple depends on direction", p.a, p.b)
-		}
-		if old, ok := byKey[k]; ok && old != tu {
-			t.Fatalf("%v %v: one key, two tuples", p.a, p.b)
-		}
-		if old, ok := byTuple[tu]; ok && old != k {
-			t.Fatalf("%v %v: one tuple for keys %v and %v", p.a, p.b, old, k)
-		}
-		byKey[k], byTuple[tu] = tu, k
+	if x.len() != len(byKey) || len(byKey) != len(eps)*(len(eps)+1)/2 {
+		t.Fatalf("%d connections, %d keys for %d endpoints", x.len(), len(byKey), len(eps))
 	}
-	if len(byKey) != len(byTuple) || len(byKey) != len(eps)*(len(eps)+1)/2 {
-		t.Fatalf("%d keys, %d tuples for %d endpoints", len(byKey), len(byTuple), len(eps))
+	for k, c := range byKey {
+		if x.get(k.Hi, k.Lo) != c || x.get(k.Lo, k.Hi) != c {
+			t.Fatalf("%v: not found in both directions", k)
+		}
 	}
 }
 
