@@ -345,7 +345,7 @@ func (s *Sharded) Flush() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cs := sh.t.list()
+			cs := sh.t.drain()
 			var left []event // what sh.finished reports: the window itself
 			sh.sink, sh.cur = &left, s.seq
 			giveBack := func(win []*Conn) {
