@@ -78,7 +78,14 @@ func (x *index) get(a, b netip.AddrPort) *Conn {
 	if x.n == 0 {
 		return nil
 	}
-	h := x.hash(a, b)
+	return x.find(x.hash(a, b), a, b)
+}
+
+// find is get with the hash of a and b worked out already.
+func (x *index) find(h uint64, a, b netip.AddrPort) *Conn {
+	if x.n == 0 {
+		return nil
+	}
 	mask := uint64(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &x.slots[i]

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/tcpstate/tcpstate/capture"
 )
@@ -124,6 +125,9 @@ type entry struct {
 	pkt  uint64
 	seq  uint64
 	tick *tick // a tick, not a segment
+	// h is the worker index's hash of the segment's ends, once ahead has
+	// worked it out; 0 before.
+	h uint64
 }
 
 // event is a connection created or leaving its table, at stream position
@@ -247,7 +251,7 @@ func (s *Sharded) Add(seg *capture.Segment, ts time.Time, pkt uint64) {
 	e.seg = *seg
 	e.seg.Payload = nil
 	e.cut = len(seg.Payload) < seg.PayloadLen
-	e.ts, e.pkt, e.seq, e.tick = ts, pkt, s.seq, nil
+	e.ts, e.pkt, e.seq, e.tick, e.h = ts, pkt, s.seq, nil, 0
 	if len(sh.fill.entries) == batchLen {
 		s.send(sh)
 		s.sendLagging()
@@ -795,7 +799,11 @@ func (s *Sharded) work(sh *shard) {
 		}
 		b.back = b.back[:0]
 		sh.sink = &b.events
+		for i := range min(len(b.entries), aheadHash) {
+			sh.ahead(b.entries, i-aheadHash)
+		}
 		for i := range b.entries {
+			sh.ahead(b.entries, i)
 			e := &b.entries[i]
 			if e.tick != nil {
 				s.arrive(sh, e.tick)
@@ -815,7 +823,7 @@ func (sh *shard) add(e *entry) {
 	t := sh.t
 	sh.cur = e.seq
 	conns, listeners := t.stats.Conns, len(t.listeners)
-	c, _ := t.add(&e.seg, e.cut, e.ts, e.pkt)
+	c, _ := t.add(&e.seg, e.cut, e.ts, e.pkt, e.h)
 	if t.stats.Conns != conns {
 		*sh.sink = append(*sh.sink, event{seq: e.seq, c: c, create: true})
 	}
@@ -823,6 +831,41 @@ func (sh *shard) add(e *entry) {
 		sh.listenedAt[c.Server] = e.seq
 	}
 	c.order = stamp{seq: e.seq}
+}
+
+// How far ahead of the segment being processed ahead works: it hashes the
+// segment aheadHash places on and prefetches its index slot, then reads
+// the slot of the one aheadConn places on and prefetches its connection.
+// In a busy capture a segment's connection is nearly always out of the
+// cache (tens of thousands of connections of 1 KiB or more each), and the
+// slot and the connection are found one after the other: asked for when
+// the segment comes, they are two cache misses in a row. On a capture of
+// 90k connections this took about 3% off the CPU time of conns (prefetching
+// the connection's state as well took nothing more off).
+const (
+	aheadHash = 12
+	aheadConn = 6
+)
+
+// ahead prepares the segments after the i-th of es (see aheadHash). It only
+// reads the table: a prefetch of a connection that has left, or of a slot
+// the index has since moved, is only wasted.
+func (sh *shard) ahead(es []entry, i int) {
+	x := &sh.t.conns
+	if len(x.slots) == 0 {
+		return
+	}
+	mask := uint64(len(x.slots) - 1)
+	if j := i + aheadHash; j < len(es) && es[j].tick == nil {
+		e := &es[j]
+		e.h = x.hash(e.seg.Src, e.seg.Dst)
+		prefetch(unsafe.Pointer(&x.slots[e.h&mask]), 1)
+	}
+	if j := i + aheadConn; j >= 0 && j < len(es) && es[j].h != 0 {
+		if s := &x.slots[es[j].h&mask]; s.h == es[j].h {
+			prefetch(unsafe.Pointer(s.c), unsafe.Sizeof(Conn{}))
+		}
+	}
 }
 
 // finished is the worker table's Config.Finished.

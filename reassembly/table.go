@@ -196,12 +196,15 @@ func (t *Table) Stats() Stats {
 // Add runs one segment through its connection and returns the connection
 // and what the state machine made of the segment.
 func (t *Table) Add(s *capture.Segment, ts time.Time, pkt uint64) (*Conn, fsm.Report) {
-	return t.add(s, len(s.Payload) < s.PayloadLen, ts, pkt)
+	return t.add(s, len(s.Payload) < s.PayloadLen, ts, pkt, 0)
 }
 
 // add is Add for a segment whose payload may have been dropped: cut says
 // whether the capture had cut it short.
-func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Conn, fsm.Report) {
+//
+// h is the index's hash of the segment's ends when the caller has it
+// already, else 0.
+func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64, h uint64) (*Conn, fsm.Report) {
 	t.reclaim()
 	t.stats.Segments++
 	if t.stats.Segments%sweepEvery == 0 {
@@ -214,7 +217,10 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64) (*Co
 		}
 	}
 	f := fsm.Flags(s.Flags)
-	c := t.conns.get(s.Src, s.Dst)
+	if h == 0 {
+		h = t.conns.hash(s.Src, s.Dst)
+	}
+	c := t.conns.find(h, s.Src, s.Dst)
 	if c != nil {
 		t.wake(c)
 	}
