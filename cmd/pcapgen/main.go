@@ -153,7 +153,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-rate cannot be negative")
 	case o.cfg.floodRate < 1 || o.cfg.floodRate > 1_000_000:
 		return nil, errors.New("-flood-rate must be between 1 and 1000000")
-	case o.cfg.flood > 1<<32-1:
+	case int64(o.cfg.flood) > 1<<32-1:
 		return nil, errors.New("-flood is at most 4294967295")
 	}
 	if packets > 0 && !set["conns"] {

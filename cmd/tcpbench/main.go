@@ -38,7 +38,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -441,9 +440,7 @@ func measureOnce(name, bin string, args ...string) result {
 		r.failed = " (failed: " + strings.TrimSpace(firstLine(errOut.String())) + ")"
 	}
 	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.rssKiB = ru.Maxrss
-		}
+		r.rssKiB = peakKiB(cmd.ProcessState)
 		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	var span float64
