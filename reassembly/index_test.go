@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -63,6 +64,21 @@ func TestIndexMatchesMap(t *testing.T) {
 		}
 		if len(seen) != len(want) {
 			t.Fatalf("%d keys: all yields %d connections, want %d", keys, len(seen), len(want))
+		}
+	}
+}
+
+// TestAddrWords: addrWords reads an address's 16 bytes (IPv4-mapped for
+// IPv4) as two big-endian words, as netip.Addr holds them today. If this
+// fails, netip's layout changed: the index still works (equal addresses
+// still hash alike) but addrWords should go back to As16.
+func TestAddrWords(t *testing.T) {
+	for _, s := range []string{"::", "2001:db8::1", "fe80::1:2:3:4", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::ffff:192.0.2.1", "192.0.2.1", "0.0.0.0"} {
+		a := netip.MustParseAddr(s)
+		b := a.As16()
+		hi, lo := addrWords(&a)
+		if hi != binary.BigEndian.Uint64(b[:8]) || lo != binary.BigEndian.Uint64(b[8:]) {
+			t.Errorf("%s: words %#x %#x, bytes %x", s, hi, lo, b)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package reassembly
 
 import (
-	"encoding/binary"
 	"math"
 	"net/netip"
 	"sort"
@@ -565,8 +564,8 @@ func shardOf(a, b netip.AddrPort, n int) int {
 
 // endHash folds an address and port into 64 bits; mix64 spreads them.
 func endHash(a netip.AddrPort) uint64 {
-	ip := a.Addr().As16()
-	hi, lo := binary.LittleEndian.Uint64(ip[:8]), binary.LittleEndian.Uint64(ip[8:])
+	addr := a.Addr()
+	hi, lo := addrWords(&addr)
 	return (hi ^ lo*0x9e3779b97f4a7c15) + uint64(a.Port())*0xc2b2ae3d27d4eb4f
 }
 
