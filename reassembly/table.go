@@ -224,31 +224,11 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64, h ui
 	if c != nil {
 		t.wake(c)
 	}
-	var (
-		reused  bool
-		ws      wireshark.Conn
-		wsFirst netip.AddrPort
-	)
-	if c != nil && f.Contains(fsm.SYN) && !f.Contains(fsm.ACK) && c.reusedBy(s) {
-		c.Machine.EndTimeWait(ts, pkt)
-		t.emit(c)
-		c.replaced = true
-		// Wireshark's conversation on the 4-tuple goes on in the new
-		// connection (taken before Finished: c may be reused then).
-		reused, ws, wsFirst = true, c.Wireshark, c.Server
-		if c.wsFirstFromClient {
-			wsFirst = c.Client
-		}
-		t.remove(c)
-		t.stats.PortReuses++
-		c = nil
-	}
-	if c == nil {
+	switch {
+	case c == nil:
 		c = t.newConn(s, ts, pkt)
-		if reused {
-			c.Wireshark = ws
-			c.wsFirstFromClient = wsFirst == c.Client
-		}
+	case f.Contains(fsm.SYN) && !f.Contains(fsm.ACK) && c.reusedBy(s):
+		c = t.replace(c, s, ts, pkt)
 	}
 	from := fsm.Client
 	if s.Src != c.Client {
@@ -291,6 +271,27 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64, h ui
 	}
 	t.file(c)
 	return c, rep
+}
+
+// replace ends c, whose 4-tuple s starts a new connection on, and returns
+// the new one. (Apart from add, whose every segment would otherwise zero
+// room for a Wireshark conversation on its stack.)
+func (t *Table) replace(c *Conn, s *capture.Segment, ts time.Time, pkt uint64) *Conn {
+	c.Machine.EndTimeWait(ts, pkt)
+	t.emit(c)
+	c.replaced = true
+	// Wireshark's conversation on the 4-tuple goes on in the new
+	// connection (taken before Finished: c may be reused then).
+	ws, wsFirst := c.Wireshark, c.Server
+	if c.wsFirstFromClient {
+		wsFirst = c.Client
+	}
+	t.remove(c)
+	t.stats.PortReuses++
+	n := t.newConn(s, ts, pkt)
+	n.Wireshark = ws
+	n.wsFirstFromClient = wsFirst == n.Client
+	return n
 }
 
 // vocabularies runs Wireshark's and Zeek's analyses of a segment.
