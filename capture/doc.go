@@ -8,7 +8,9 @@
 //     into one timeline by timestamp. A damaged file yields every packet up
 //     to the damage, then an error that names the file, the packet and the
 //     byte offset. Nothing read from a file can make it panic or allocate
-//     more than a bounded buffer. OpenLive (Linux) reads an interface
+//     more than a bounded buffer. pcapgo reads the file headers and the
+//     pcapng blocks; pcap records are read in place in the file buffer,
+//     without a copy (FuzzOpen holds them to pcapgo's reading). OpenLive (Linux) reads an interface
 //     through an AF_PACKET TPACKET_V3 ring, "any" as Linux cooked capture,
 //     in pure Go. Built with -tags libpcap (cgo, libpcap-dev), OpenLive
 //     goes through libpcap instead: the route to live capture on other

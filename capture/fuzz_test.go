@@ -7,9 +7,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // FuzzDecode checks that Decode never panics and that what it decodes is
@@ -190,7 +192,8 @@ func layerNames(pkt gopacket.Packet) string {
 // FuzzOpen feeds arbitrary bytes to Open as a file, as they are and
 // gzip-compressed, and reads every packet: nothing may panic, every error
 // must be one line starting "capture: ", no packet may be longer than the
-// limit, and an error must be final. The bytes come through "-": a file on
+// limit, and an error must be final. A pcap file's records, which are read
+// without pcapgo, must be pcapgo's, up to the same damage. The bytes come through "-": a file on
 // disk takes the same path after os.Open, at the cost of a write per input.
 func FuzzOpen(f *testing.F) {
 	recs := someRecs(3)
@@ -208,7 +211,53 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readFuzz(t, data)
 		readFuzz(t, gz(data))
+		matchPcapgo(t, data)
 	})
+}
+
+// sameTime reports whether Open's time of a record is pcapgo's, which
+// multiplies a microsecond field by 1000 in 32 bits: a field of 4294968 or
+// more (not a valid fraction of a second) wraps there, not in Open.
+func sameTime(open, pcapgo time.Time) bool {
+	d := open.Sub(pcapgo)
+	return d == 0 || d > 0 && d%(1<<32) == 0
+}
+
+// matchPcapgo reads data with Open and with pcapgo.Reader, when both take
+// it as a pcap file, and fails unless both read the same packets and stop
+// at the same record: at the clean end of the file, or at damage. pcapgo
+// is held to the record length limit Open applies.
+func matchPcapgo(t *testing.T, data []byte) {
+	r, err := pcapgo.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return
+	}
+	if r.Snaplen() > maxPacket {
+		r.SetSnaplen(maxPacket)
+	}
+	src, err := Open([]string{"-"}, OpenOptions{Stdin: bytes.NewReader(data)})
+	if err != nil {
+		return // Open checks the version too
+	}
+	defer src.Close()
+	var p Packet
+	for n := 1; ; n++ {
+		want, ci, werr := r.ReadPacketData()
+		err := src.Next(&p)
+		switch {
+		case werr != nil && err == nil:
+			t.Fatalf("record %d: pcapgo fails (%v), Open reads %d bytes", n, werr, len(p.Data))
+		case werr == nil && err != nil:
+			t.Fatalf("record %d: pcapgo reads %d bytes, Open fails: %v", n, len(want), err)
+		case err == io.EOF && werr != io.EOF:
+			t.Fatalf("record %d: pcapgo fails (%v) where Open ends cleanly", n, werr)
+		case err != nil:
+			return
+		case !bytes.Equal(p.Data, want) || !sameTime(p.Time, ci.Timestamp) || p.Length != ci.Length:
+			t.Fatalf("record %d: Open read %d bytes of %d at %v, pcapgo %d of %d at %v",
+				n, len(p.Data), p.Length, p.Time, len(want), ci.Length, ci.Timestamp)
+		}
+	}
 }
 
 func readFuzz(t *testing.T, data []byte) {
