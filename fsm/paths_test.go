@@ -3,7 +3,7 @@ package fsm
 // Every path of RFC 9293's state diagram (section 3.3.2, Figure 5) and of the
 // segment-arrival rules of section 3.10.7, with RFC 5961's RST acceptability,
 // as sequences of segments with both endpoints' expected states after every
-// step. The expectations are derived from the RFCs and DESIGN.md section 2,
+// step. The expectations are derived from the RFCs and docs/semantics.md,
 // not from running the code: a failure here is a disagreement to look at, not
 // a test to update.
 //
@@ -487,7 +487,7 @@ func TestPaths(t *testing.T) {
 
 		// ---------------------------------------------------------------
 		// Retransmitted SYN, SYN-ACK and FIN, and the revisions they prove
-		// (DESIGN.md section 2). Where the state right after a further copy
+		// (docs/semantics.md, "Certain and inferred"). Where the state right after a further copy
 		// depends on whether that copy is assumed delivered, the step is not
 		// checked here but in TestRetransmittedCopyIsAssumedDelivered.
 		{name: "SYN retransmitted unanswered: the first SYN never arrived", steps: []step{
@@ -742,7 +742,7 @@ func TestPaths(t *testing.T) {
 				tw{3, Server, SynReceived, Closed, CauseRecvRST, ""},
 			)
 		}},
-		// DESIGN.md section 2: an inferred transition is revised when the
+		// docs/semantics.md, "Certain and inferred": an inferred transition is revised when the
 		// receiver "carries on as if it never came". A server that goes on
 		// retransmitting after a RST never got the RST; the RST's sender
 		// stays CLOSED, as its own RST proves.
@@ -946,7 +946,7 @@ func TestPaths(t *testing.T) {
 			reps: map[int]Report{4: {Anomalies: RSTChallenged}, 5: {Anomalies: RSTOutOfWindow}}},
 
 		// ---------------------------------------------------------------
-		// Connection pick-up and partial captures (DESIGN.md section 2).
+		// Connection pick-up and partial captures (docs/semantics.md, "Roles").
 		{name: "mid-stream pickup", steps: []step{
 			c2s("PA", 5000, 9000, 100, est),
 			s2c("A", 9000, 5100, 0, est),
@@ -1195,8 +1195,8 @@ func TestPaths(t *testing.T) {
 // only when its own segments show it got one, or when a segment carrying
 // something new arrives. This is what the kernel oracle needs: a SYN dropped
 // by a firewall leaves the server's port in LISTEN, a dropped FIN leaves
-// the peer ESTABLISHED, however many copies the sender tries. (DESIGN
-// section 2, read literally, would apply each new copy.)
+// the peer ESTABLISHED, however many copies the sender tries. (The rule
+// of revision, read literally, would apply each new copy.)
 func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 	const sec = time.Second
 	cases := []pathCase{
@@ -1514,7 +1514,7 @@ func TestStateAtAfterRevisions(t *testing.T) {
 }
 
 // TestSendQ: SendQ is the Send-Q column of ss -tan as the endpoint's kernel
-// would print it (DESIGN.md section 1): for a socket, SND.NXT - SND.UNA
+// would print it (docs/semantics.md, "Send-Q and Recv-Q"): for a socket, SND.NXT - SND.UNA
 // (Linux's write_seq - snd_una, where SYN and FIN count one each); 0 for a
 // request socket in SYN_RECEIVED and for endpoints that are no socket.
 func TestSendQ(t *testing.T) {

@@ -371,9 +371,10 @@ func (t *Table) makeRoom() {
 	}
 }
 
-// roles decides client and server from the first segment seen (DESIGN:
-// the sender of the first SYN is the client; the sender of a SYN-ACK is the
-// server; otherwise the well-known or lower port is the server, a guess).
+// roles decides client and server from the first segment seen (see
+// docs/semantics.md): the sender of the first SYN is the client; the
+// sender of a SYN-ACK is the server; otherwise the well-known or lower port
+// is the server, a guess.
 func roles(s *capture.Segment) (client, server netip.AddrPort, how RoleReason) {
 	f := fsm.Flags(s.Flags)
 	switch {

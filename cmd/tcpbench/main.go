@@ -12,7 +12,7 @@
 // runs.
 //
 // The bare decode pass, the floor the full analysis is compared with, is
-// gopacket's DecodingLayerParser over pcapgo's reader (DESIGN.md section 5);
+// gopacket's DecodingLayerParser over pcapgo's reader;
 // tcpstate's own decoder over its own reader is shown too, as is the
 // connection table alone (decode, table, both state machines, no
 // command), which says what the table costs apart from what a command
@@ -53,7 +53,7 @@ import (
 // capture.
 const shortTimeWait = "1s"
 
-// The targets of DESIGN.md section 5 and the performance issue.
+// The targets the README's performance section measures against.
 const (
 	targetFullOverDecode = 2.5 // full analysis within 2.5x the bare decode pass
 	targetTsharkTime     = 30  // at least 30x faster than tshark
@@ -273,7 +273,7 @@ func measureFile(f, self, tcpstate string, runs int, tshark, short bool) (measur
 	for _, r := range rs {
 		fmt.Printf("  %-34s %8.2fs %8.2fs %13.0f %7.1f MiB%s\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), r.pps(), r.rssMiB(), r.failed)
 	}
-	fmt.Printf("  the bare decode pass is gopacket's DecodingLayerParser over pcapgo's reader (the floor of DESIGN.md section 5)\n")
+	fmt.Printf("  the bare decode pass is gopacket's DecodingLayerParser over pcapgo's reader (the floor)\n")
 	ratio := func(what string, a, b result, target string) {
 		line := fmt.Sprintf("  %-44s %6.2fx wall, %6.2fx cpu   %s", what, a.wall.Seconds()/b.wall.Seconds(), a.cpu.Seconds()/b.cpu.Seconds(), target)
 		fmt.Println(strings.TrimRight(line, " "))

@@ -273,7 +273,7 @@ func TestTsharkAgreement(t *testing.T) {
 	fmt.Printf("wireshark analysis flags: %d of %d packets agree with tshark\n", agree, total)
 }
 
-// generated writes the realistic capture of the issue with the repository's
+// generated writes a realistic busy-server capture with the repository's
 // generator and returns its path.
 func generated(t *testing.T) string {
 	t.Helper()
