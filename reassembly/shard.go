@@ -360,10 +360,8 @@ func (s *Sharded) Flush() {
 			}
 			for len(cs) > 0 {
 				win := cs[:min(flushWindow, len(cs))]
+				sh.t.removeFirst(cs, len(win))
 				cs = cs[len(win):]
-				for _, c := range win {
-					sh.t.remove(c)
-				}
 				clear(left)
 				left = left[:0]
 				// Take back what the caller is done with before unpacking more.

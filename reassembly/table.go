@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/tcpstate/tcpstate/capture"
 	"github.com/tcpstate/tcpstate/fsm"
@@ -674,10 +675,33 @@ func (t *Table) Listeners() []*Listener {
 // Finished for each: the end of the capture.
 func (t *Table) Flush() {
 	t.reclaim()
-	for _, c := range t.drain() {
+	cs := t.drain()
+	t.removeFirst(cs, len(cs))
+}
+
+// removeFirst removes the first n connections of cs, in order, as Flush
+// does. Most are packed at the end of a capture, and their headers and
+// images are far apart and out of the cache: it prefetches the header of
+// the connection removeHeaderAhead places on and the image of the one
+// removeImageAhead places on, reading past n when cs goes on.
+func (t *Table) removeFirst(cs []*Conn, n int) {
+	for i, c := range cs[:n] {
+		if j := i + removeHeaderAhead; j < len(cs) {
+			prefetch(unsafe.Pointer(cs[j]), unsafe.Sizeof(Conn{}))
+		}
+		if j := i + removeImageAhead; j < len(cs) {
+			if d := cs[j]; d.body == nil && len(d.image) > 0 {
+				prefetch(unsafe.Pointer(&d.image[0]), uintptr(len(d.image)))
+			}
+		}
 		t.remove(c)
 	}
 }
+
+const (
+	removeHeaderAhead = 16
+	removeImageAhead  = 8
+)
 
 // drain returns the connections in the table, oldest first, for Flush to
 // remove, and empties the index at once: nothing looks a connection up
