@@ -900,6 +900,9 @@ func (s *Sharded) arrive(sh *shard, tk *tick) {
 		t.now = tk.now
 	}
 	due := sh.due(tk.now)
+	if due {
+		sh.prewake(tk.now)
+	}
 	var heads [numClasses]headStamp
 	if !due {
 		for cl := range class(numClasses) {
@@ -927,6 +930,26 @@ func (s *Sharded) arrive(sh *shard, tk *tick) {
 	tk.done = true
 	tk.cond.Broadcast()
 	tk.mu.Unlock()
+}
+
+// prewake unpacks, on the worker's own goroutine, the packed connections
+// a tick at now may reach: those at the head of the worker's TIME_WAIT and
+// done lists whose time is up. expire runs on one goroutine while the
+// others wait, and unpacking there was most of its work on a long capture
+// (every connection is unpacked twice after it closes: when its TIME_WAIT
+// ends and when it leaves). expire may stop short of some of them (see
+// expire); those stay unpacked until a later tick reaches them.
+func (sh *shard) prewake(now time.Time) {
+	t := sh.t
+	tw := t.cfg.FSM.TimeWait()
+	for _, cl := range [...]class{classTimeWait, classDone} {
+		for c := t.lists[cl].head; c != nil && !now.Before(c.Last.Add(tw)); c = c.next {
+			if c.body == nil {
+				t.wake(c)
+				c.woken = cl == classTimeWait
+			}
+		}
+	}
 }
 
 // expire runs the timers of Table.Advance at a tick over the tables of the
@@ -970,7 +993,8 @@ func (s *Sharded) expire(tk *tick) {
 			break
 		}
 		t := sh.t
-		packed := c.body == nil
+		packed := c.body == nil || c.woken
+		c.woken = false
 		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(now))
 		t.emit(c)
