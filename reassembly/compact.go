@@ -169,7 +169,6 @@ func (t *Table) sleep(c *Conn) {
 	}
 	t.putBody(c.body)
 	c.body = nil
-	c.woken = false
 	t.packs++
 }
 

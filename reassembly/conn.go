@@ -81,10 +81,6 @@ type Conn struct {
 	// swept is set once the sweep for Compact has seen the connection
 	// where it is filed now.
 	swept bool
-	// woken is set when a Sharded worker unpacked the connection ahead of
-	// a tick whose timers will reach it (see shard.prewake), so that the
-	// tick packs it again as it would have had it been packed.
-	woken bool
 	// timer is, while the connection is packed, when the TIME_WAIT of one
 	// of its ends runs out, in Unix nanoseconds (0: none is in TIME_WAIT):
 	// Settle leaves it packed before then.

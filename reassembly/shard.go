@@ -920,37 +920,52 @@ func (s *Sharded) arrive(sh *shard, tk *tick) {
 			tk.cond.Wait()
 		}
 		tk.mu.Unlock()
-		return
+	} else {
+		tk.mu.Unlock()
+		if tk.anyDue {
+			s.expire(tk)
+		}
+		tk.mu.Lock()
+		tk.done = true
+		tk.cond.Broadcast()
+		tk.mu.Unlock()
 	}
-	tk.mu.Unlock()
-	if tk.anyDue {
-		s.expire(tk)
+	if due {
+		// Pack again, on this worker's goroutine, what prewake unpacked
+		// and the tick refiled.
+		t.sweep()
 	}
-	tk.mu.Lock()
-	tk.done = true
-	tk.cond.Broadcast()
-	tk.mu.Unlock()
 }
 
 // prewake unpacks, on the worker's own goroutine, the packed connections
 // a tick at now may reach: those at the head of the worker's TIME_WAIT and
-// done lists whose time is up. expire runs on one goroutine while the
-// others wait, and unpacking there was most of its work on a long capture
-// (every connection is unpacked twice after it closes: when its TIME_WAIT
-// ends and when it leaves). expire may stop short of some of them (see
-// expire); those stay unpacked until a later tick reaches them.
+// done lists whose time is up, at most prewakeMax of them. expire runs on
+// one goroutine while the others wait, and unpacking and packing were most
+// of its work on a long capture (every connection is unpacked when its
+// TIME_WAIT ends, packed again, and unpacked when it leaves). The worker
+// packs what the tick refiled in its sweep after the tick (see arrive):
+// expire packs again only what it unpacked itself. It may stop short of
+// some (see expire): those stay unpacked until a later tick refiles them.
 func (sh *shard) prewake(now time.Time) {
 	t := sh.t
 	tw := t.cfg.FSM.TimeWait()
+	n := 0
 	for _, cl := range [...]class{classTimeWait, classDone} {
-		for c := t.lists[cl].head; c != nil && !now.Before(c.Last.Add(tw)); c = c.next {
+		for c := t.lists[cl].head; c != nil && n < prewakeMax && !now.Before(c.Last.Add(tw)); c = c.next {
 			if c.body == nil {
 				t.wake(c)
-				c.woken = cl == classTimeWait
+				n++
 			}
 		}
 	}
 }
+
+// prewakeMax bounds the connections a worker unpacks ahead of a tick, and
+// so the memory they take at once (about 1.6 KiB each): a tick after a
+// long quiet spell of a capture can end the TIME_WAIT of every connection
+// in the table; past the bound, expire unpacks and packs them one at a
+// time.
+const prewakeMax = 4096
 
 // expire runs the timers of Table.Advance at a tick over the tables of the
 // workers that had something due, as if their connections were in one
@@ -993,8 +1008,7 @@ func (s *Sharded) expire(tk *tick) {
 			break
 		}
 		t := sh.t
-		packed := c.body == nil || c.woken
-		c.woken = false
+		packed := c.body == nil // if prewake unpacked it, its worker's sweep packs it
 		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(now))
 		t.emit(c)
