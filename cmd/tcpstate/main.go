@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"syscall"
 )
@@ -23,37 +22,18 @@ import (
 // near what the connections need, however long the capture (that capture:
 // 80 MiB, where its first 3 minutes peak at 70 MiB; 115 MiB by Go's
 // default). While the table grows, each collection marks it again: a
-// capture whose table grows to its end takes 8-14% more CPU time than at
-// 100.
+// capture whose table grows to its end took 8-14% more CPU time than at
+// 100, most of it while the table was small, which gcFloor now spares.
 const gcPercent = 25
-
-// gcFloor is heap the program allocates once and never writes (unless
-// GOGC or GOMEMLIMIT is set): the collector counts it as live, so the heap
-// may grow by a quarter of the table plus gcFloor between collections,
-// where a small table growing from nothing would be collected every few
-// MiB, each collection marking the whole table again. Never written, it is
-// given no memory by the kernel: resident memory does not change (a 1M-
-// packet capture of 90k connections: 92 MiB either way; a 30-minute steady
-// capture: 80 MiB either way), and the run is shorter (0.33 -> 0.29 s).
-const gcFloor = 32 << 20
-
-// floor holds the gcFloor allocation for the life of the program.
-var floor []byte
 
 func main() {
 	// A closed pipe (tcpstate ... | head) ends the program quietly.
 	signal.Ignore(syscall.SIGPIPE)
-	_, gogc := os.LookupEnv("GOGC")
-	_, limit := os.LookupEnv("GOMEMLIMIT")
-	if !gogc {
+	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
 	}
-	if !gogc && !limit {
-		floor = make([]byte, gcFloor)
-	}
-	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	runtime.KeepAlive(floor)
-	os.Exit(code)
+	setFloor()
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // Exit codes.
