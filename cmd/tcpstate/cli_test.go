@@ -143,6 +143,24 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 }
 
+// TestNetstatHabits: netstat -tan, ss -tan and their parts are taken and
+// change nothing, and the help says so.
+func TestNetstatHabits(t *testing.T) {
+	want, _, code := runCLI(t, "netstat", "-q", "-r", sample("kernel-states.pcap"))
+	if code != 0 || want == "" {
+		t.Fatalf("netstat: exit %d, %q", code, want)
+	}
+	for _, habit := range [][]string{{"-tan"}, {"-ant"}, {"-t", "-a", "-n"}, {"-a"}, {"--numeric", "--all", "--tcp"}} {
+		got, errOut, code := runCLI(t, append([]string{"netstat", "-q", "-r", sample("kernel-states.pcap")}, habit...)...)
+		if code != 0 || got != want {
+			t.Errorf("netstat %v: exit %d, %s\n%s", habit, code, errOut, got)
+		}
+	}
+	if help, _, _ := runCLI(t, "netstat", "--help"); !strings.Contains(help, "-t, -a and -n") {
+		t.Error("netstat --help does not say what -t, -a and -n do")
+	}
+}
+
 func TestColor(t *testing.T) {
 	plain, _, _ := runCLI(t, "netstat", "-q", "-r", sample("half-close.pcap"), "--color=never")
 	colored, _, _ := runCLI(t, "netstat", "-q", "-r", sample("half-close.pcap"), "--color=always")

@@ -31,7 +31,9 @@ func newNetstatCmd(st *streams) *cobra.Command {
 end of the capture, or at the moment given by --at: one row per endpoint
 socket (two per connection when both ends were observed), and the
 listening sockets inferred from SYNs answered with SYN-ACK. CLOSED sockets
-are absent, as in the kernel's table.
+are absent, as in the kernel's table. The -t, -a and -n of netstat and ss
+are accepted out of habit and change nothing: the table is always TCP
+sockets, all of them, with numeric addresses.
 
 Send-Q is the payload the socket sent that its peer had not acknowledged, as
 far as the capture shows (data still in the sender's buffer and not yet on
@@ -80,6 +82,15 @@ when live and on every packet of a file, with the same meaning.`,
 	}
 	o.addFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.at, "at", "", "show the table at `TIME`: an offset from the first packet (2.5s, 1m30s) or a time (RFC 3339 or Unix seconds)")
+	// netstat -tan and ss -tan habits: what the table always is.
+	for _, f := range []struct{ short, name, usage string }{
+		{"t", "tcp", "TCP sockets (always)"},
+		{"a", "all", "all sockets, listening ones included (always)"},
+		{"n", "numeric", "numeric addresses and ports (always)"},
+	} {
+		cmd.Flags().BoolP(f.name, f.short, false, f.usage)
+		cmd.Flags().MarkHidden(f.name)
+	}
 	return cmd
 }
 
