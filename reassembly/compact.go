@@ -159,12 +159,25 @@ func (t *Table) sleep(c *Conn) {
 	}
 	c.image = append(c.image[:0], t.scratch...)
 	c.timer = 0
+	var last int64 // the latest deadline
 	for _, r := range [...]fsm.Role{fsm.Client, fsm.Server} {
 		if c.Machine.State(r) == fsm.TimeWait {
 			at := c.Machine.TimeWaitSince(r).Add(t.cfg.FSM.TimeWait()).UnixNano()
 			if c.timer == 0 || at < c.timer {
 				c.timer = at
 			}
+			last = max(last, at)
+		}
+	}
+	c.tw, c.after = 0, 0
+	if c.timer != 0 && t.cfg.Transition == nil {
+		// What the timers will do, worked out on a copy of the machine
+		// (its history is inline, so the copy shares nothing of it). A
+		// history that would outgrow its inline room is left to the
+		// timers of an unpacked connection.
+		m := c.Machine
+		if n := m.Advance(time.Unix(0, last)); n > 0 && m.HistoryInline() {
+			c.tw, c.after = uint8(n), classOf(&m)
 		}
 	}
 	t.putBody(c.body)
@@ -226,7 +239,7 @@ func (c *Conn) timerDue(now time.Time) bool {
 	return c.body != nil || c.timer != 0 && now.UnixNano()+1000 >= c.timer
 }
 
-// wake unpacks c if it is packed.
+// wake unpacks c if it is packed, and runs the TIME_WAIT timers it owes.
 func (t *Table) wake(c *Conn) {
 	if c.body != nil {
 		return
@@ -235,6 +248,28 @@ func (t *Table) wake(c *Conn) {
 	unpack(b, c.image)
 	c.body = b
 	c.image = c.image[:0] // kept for the next sleep
+	if c.owed {
+		c.owed = false
+		c.Machine.Advance(t.now)
+	}
+}
+
+// expireTimeWait ends the TIME_WAIT of c's ends, as Machine.Advance does
+// once the table's clock is past c.Last plus TIME_WAIT, and reports
+// whether it could without unpacking c: when c is packed and sleep worked
+// out what the timers will do. Every end in TIME_WAIT is then due (each
+// entered it at or before c.Last), and Advance dates each transition at
+// its end's deadline, not at the time it runs: run at c's next wake, the
+// timers leave the machine exactly as they would have now. The caller
+// files c in c.after; Transition is not set (sleep sees to that), so
+// nothing is handed out now that the history would only show later.
+func (t *Table) expireTimeWait(c *Conn) bool {
+	if c.body != nil || c.tw == 0 {
+		return false
+	}
+	t.stats.TimeWaitClosed += uint64(c.tw)
+	c.owed, c.tw, c.timer = true, 0, 0
+	return true
 }
 
 // repack packs c again at once if it was packed and is still done: a

@@ -81,6 +81,14 @@ type Conn struct {
 	// swept is set once the sweep for Compact has seen the connection
 	// where it is filed now.
 	swept bool
+	// While the connection is packed, tw is how many of its ends are in
+	// TIME_WAIT and after the class its TIME_WAIT timers running out leave
+	// it in (see sleep), so that a timer can end them without unpacking
+	// it: owed is then set, and the next wake runs the timers (see
+	// expireTimeWait). tw is 0 when that cannot be done.
+	tw    uint8
+	after class
+	owed  bool
 	// timer is, while the connection is packed, when the TIME_WAIT of one
 	// of its ends runs out, in Unix nanoseconds (0: none is in TIME_WAIT):
 	// Settle leaves it packed before then.

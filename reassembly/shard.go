@@ -952,7 +952,7 @@ func (sh *shard) prewake(now time.Time) {
 	n := 0
 	for _, cl := range [...]class{classTimeWait, classDone} {
 		for c := t.lists[cl].head; c != nil && n < prewakeMax && !now.Before(c.Last.Add(tw)); c = c.next {
-			if c.body == nil {
+			if c.body == nil && c.tw == 0 { // one with tw set is expired packed
 				t.wake(c)
 				n++
 			}
@@ -990,9 +990,9 @@ func (s *Sharded) expire(tk *tick) {
 	// the list of its new state, and the loop stops if c stayed at the head
 	// of the one it was in (it is alone there).
 	var sub uint64
-	refile := func(sh *shard, c *Conn) (stuck bool) {
+	refileAs := func(sh *shard, c *Conn, cl class) (stuck bool) {
 		was := c.class
-		sh.t.file(c)
+		sh.t.fileAs(c, cl)
 		sub++
 		c.order = stamp{tk.seq, sub}
 		if c.class != was {
@@ -1008,11 +1008,17 @@ func (s *Sharded) expire(tk *tick) {
 			break
 		}
 		t := sh.t
+		if t.expireTimeWait(c) {
+			if refileAs(sh, c, c.after) {
+				break
+			}
+			continue
+		}
 		packed := c.body == nil // if prewake unpacked it, its worker's sweep packs it
 		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(now))
 		t.emit(c)
-		stuck := refile(sh, c)
+		stuck := refileAs(sh, c, classOf(&c.Machine))
 		t.repack(c, packed)
 		if stuck {
 			break
@@ -1029,7 +1035,7 @@ func (s *Sharded) expire(tk *tick) {
 		t.emit(c)
 		c.timedOut = true
 		t.stats.TimedOut++
-		if refile(sh, c) {
+		if refileAs(sh, c, classOf(&c.Machine)) {
 			break
 		}
 	}

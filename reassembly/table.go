@@ -411,6 +411,12 @@ func (t *Table) advance(now time.Time) {
 	t.sweep()
 	tw := t.cfg.FSM.TimeWait()
 	for c := t.lists[classTimeWait].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classTimeWait].head {
+		if t.expireTimeWait(c) {
+			if t.refileAs(c, c.after) {
+				break
+			}
+			continue
+		}
 		packed := c.body == nil
 		t.wake(c)
 		t.stats.TimeWaitClosed += uint64(c.Machine.Advance(t.now))
@@ -493,15 +499,24 @@ func (t *Table) emit(c *Conn) {
 // refile files c again after a timer changed it. It reports whether c
 // stayed at the head of the list it was in, so that the caller stops.
 func (t *Table) refile(c *Conn) (stuck bool) {
+	return t.refileAs(c, classOf(&c.Machine))
+}
+
+// refileAs is refile with c's new class known.
+func (t *Table) refileAs(c *Conn, cl class) (stuck bool) {
 	was := c.class
-	t.file(c)
+	t.fileAs(c, cl)
 	return c.class == was && t.lists[was].head == c
 }
 
 // file puts c at the back of the list its state belongs to.
 func (t *Table) file(c *Conn) {
+	t.fileAs(c, classOf(&c.Machine))
+}
+
+// fileAs puts c at the back of list cl.
+func (t *Table) fileAs(c *Conn, cl class) {
 	c.swept = false
-	cl := classOf(&c.Machine)
 	if cl == c.class && t.lists[cl].tail == c {
 		return // already there
 	}
@@ -607,12 +622,13 @@ func (t *Table) visit(c *Conn, fn func(*Conn)) {
 		fn(c)
 		return
 	}
-	n := len(c.image)
+	n, owed := len(c.image), c.owed
 	t.wake(c)
 	fn(c)
-	// Nothing changed: the image, which wake leaves in place, still holds.
+	// Nothing changed: the image, which wake leaves in place, still holds,
+	// with the timers it owes.
 	t.putBody(c.body)
-	c.body, c.image = nil, c.image[:n]
+	c.body, c.image, c.owed = nil, c.image[:n], owed
 }
 
 // list returns the connections in the table, oldest first, packed or not.
