@@ -20,8 +20,10 @@ import (
 // The table packs them in sweeps, every sweepEvery segments and at every
 // tick of its clock, so that a connection is not packed between two
 // segments of its close;
-// anything that needs the body again (a late segment, its timer, its
-// departure, Conns) unpacks it first. Packing and unpacking restore every
+// anything that needs the body again (a late segment, its departure,
+// Conns) unpacks it first. The end of its TIME_WAIT does not: what the
+// timers will do is worked out when it is packed, and they run at the next
+// unpacking (see expireTimeWait). Packing and unpacking restore every
 // byte, so nothing the table reports depends on them.
 
 // bodyPlain is where the plain values of a body begin: after the Machine's
