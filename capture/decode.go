@@ -162,12 +162,15 @@ func etherType(et uint16, data []byte, llc bool, s *Segment) Class {
 			return ClassNotIP
 		}
 		// An 802.3 frame. IP rides in it only behind a SNAP header with the
-		// zero OUI (RFC 1042): AA AA 03, 00 00 00, then the EtherType.
+		// zero OUI (RFC 1042): AA AA 03, 00 00 00, then the EtherType. The
+		// low bits of the SAPs (IEEE 802.2: individual/group in DSAP,
+		// command/response in SSAP) do not change which SAP it is, and
+		// tcpdump and Wireshark ignore them too.
 		for i, b := range snapHeader {
 			if i == len(data) {
 				return ClassTruncated
 			}
-			if data[i] != b {
+			if data[i]&snapMask[i] != b {
 				return ClassNotIP
 			}
 		}
@@ -182,6 +185,9 @@ func etherType(et uint16, data []byte, llc bool, s *Segment) Class {
 // snapHeader is an LLC header for SNAP (DSAP AA, SSAP AA, control 03: UI)
 // and the zero OUI, which says an EtherType follows (RFC 1042).
 var snapHeader = [6]byte{0xaa, 0xaa, 0x03, 0, 0, 0}
+
+// snapMask is what of snapHeader's bytes is compared: not the SAPs' low bits.
+var snapMask = [6]byte{0xfe, 0xfe, 0xff, 0xff, 0xff, 0xff}
 
 // knownFamily reports whether af is an address family that family decodes.
 func knownFamily(af uint32) bool {

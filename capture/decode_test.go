@@ -138,6 +138,18 @@ func snap(payload []byte, oui []byte, et uint16) []byte {
 		binary.BigEndian.AppendUint16(nil, uint16(len(llc)+len(payload))), llc, payload)
 }
 
+// snapSAPs sets the DSAP and SSAP of a frame snap made.
+func snapSAPs(frame []byte, dsap, ssap byte) []byte {
+	frame[14], frame[15] = dsap, ssap
+	return frame
+}
+
+// snapControl sets the LLC control byte of a frame snap made.
+func snapControl(frame []byte, control byte) []byte {
+	frame[16] = control
+	return frame
+}
+
 // sll wraps payload in a Linux cooked header (LINKTYPE_LINUX_SLL).
 func sll(payload []byte, proto uint16) []byte {
 	return cat(mustHex("0000 0001 0006 525400123456 0000"), binary.BigEndian.AppendUint16(nil, proto), payload)
@@ -266,6 +278,9 @@ var decodeTests = []decodeTest{
 	{"vlan cut in tag", layers.LinkTypeEthernet, ether(nil, 0x8100, 0x0800)[:16], ClassTruncated, Segment{}},
 	{"llc/snap ipv4", layers.LinkTypeEthernet, snap(ip(frameSYN4), []byte{0, 0, 0}, 0x0800), ClassTCP, segSYN4},
 	{"llc/snap other oui", layers.LinkTypeEthernet, snap(ip(frameSYN4), []byte{0, 0, 0x0c}, 0x0800), ClassNotIP, Segment{}},
+	{"llc/snap group dsap, response ssap", layers.LinkTypeEthernet, snapSAPs(snap(ip(frameSYN4), []byte{0, 0, 0}, 0x0800), 0xab, 0xab), ClassTCP, segSYN4},
+	{"llc/snap other sap", layers.LinkTypeEthernet, snapSAPs(snap(ip(frameSYN4), []byte{0, 0, 0}, 0x0800), 0xa8, 0xaa), ClassNotIP, Segment{}},
+	{"llc/snap i-format control", layers.LinkTypeEthernet, snapControl(snap(ip(frameSYN4), []byte{0, 0, 0}, 0x0800), 0x02), ClassNotIP, Segment{}},
 	{"llc stp, cut", layers.LinkTypeEthernet, cat(frameSYN4[:12], mustHex("0026 4242")), ClassNotIP, Segment{}},
 	{"llc snap, cut", layers.LinkTypeEthernet, cat(frameSYN4[:12], mustHex("0026 aaaa0300 0000")), ClassTruncated, Segment{}},
 	{"llc stp", layers.LinkTypeEthernet, cat(frameSYN4[:12], mustHex("0026 424203 0000000000000000")), ClassNotIP, Segment{}},

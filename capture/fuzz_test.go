@@ -27,8 +27,9 @@ import (
 //   - LINKTYPE_LOOP is in network byte order by definition; gopacket
 //     guesses the order as it does for LINKTYPE_NULL;
 //   - IP behind LLC/SNAP is taken only as RFC 1042 puts it (UI control
-//     byte 03, OUI 00-00-00); gopacket reads the SNAP EtherType under any
-//     OUI and control;
+//     byte 03, OUI 00-00-00, whatever the SAPs' low bits, which gopacket
+//     masks too); gopacket reads the SNAP EtherType under any OUI and
+//     control;
 //   - more than maxVLANTags tags or maxIPv6ExtHeader extension headers are
 //     malformed; gopacket has no limit;
 //   - EtherType 0xFFFF is reserved (IEEE); gopacket takes it for raw IP.
