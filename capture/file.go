@@ -59,7 +59,6 @@ type file struct {
 	bigEndian bool            // pcap: the byte order of the headers
 	nanoUnit  int64           // pcap: nanoseconds in a unit of the fraction field (1 or 1000)
 	linkType  layers.LinkType // of a pcap file
-	big       []byte          // pcap: a record longer than br's buffer
 	ng        *pcapgo.NgReader
 	framer    *ngFramer // under ng
 
@@ -224,12 +223,8 @@ func (f *file) nextPcap(p *Packet) error {
 		}
 		return f.pcapDamage(err, 0, 0)
 	}
-	order := binary.ByteOrder(binary.LittleEndian)
-	if f.bigEndian {
-		order = binary.BigEndian
-	}
-	sec, frac := order.Uint32(hdr[0:4]), order.Uint32(hdr[4:8])
-	caplen, length := int(order.Uint32(hdr[8:12])), int(order.Uint32(hdr[12:16]))
+	sec, frac := f.u32(hdr[0:4]), f.u32(hdr[4:8])
+	caplen, length := int(f.u32(hdr[8:12])), int(f.u32(hdr[12:16]))
 	ts := time.Unix(int64(sec), int64(frac)*f.nanoUnit).UTC()
 	f.br.Discard(pcapRecordHdrLen)
 	var data []byte
@@ -239,7 +234,7 @@ func (f *file) nextPcap(p *Packet) error {
 		caplen = max(caplen, maxPacket+1) // negative on 32 bits: too long all the same
 	case caplen > length:
 		err = fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, length)
-	case caplen <= f.br.Size():
+	default: // the buffer holds maxPacket (see bufsHoldARecord)
 		data, err = f.br.Peek(caplen)
 		if len(data) == caplen {
 			err = nil
@@ -247,12 +242,6 @@ func (f *file) nextPcap(p *Packet) error {
 		} else if len(data) > 0 && err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-	default:
-		if cap(f.big) < caplen {
-			f.big = make([]byte, caplen)
-		}
-		data = f.big[:caplen]
-		_, err = io.ReadFull(f.br, data)
 	}
 	if err != nil {
 		if caplen != 0 || length != 0 {
@@ -270,6 +259,21 @@ func (f *file) nextPcap(p *Packet) error {
 		File:     f.index,
 	}
 	return nil
+}
+
+// u32 reads a pcap header field in the file's byte order.
+func (f *file) u32(b []byte) uint32 {
+	if f.bigEndian {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// bufsHoldARecord does not compile unless the buffers nextPcap peeks a
+// record in (the file's, or gzip's) hold the longest record.
+type bufsHoldARecord [2][0]struct {
+	file [fileBufSize - maxPacket]struct{}
+	gzip [gzipBufSize - maxPacket]struct{}
 }
 
 // pcapDamage turns an error from pcapgo.Reader into io.EOF at the clean end
