@@ -38,6 +38,9 @@ type slot struct {
 	c *Conn
 }
 
+// pageSlots is how many slots a 4 KiB page holds.
+const pageSlots = 4096 / int(unsafe.Sizeof(slot{}))
+
 // minSlots is the size of an index's first table of slots.
 const minSlots = 64
 
@@ -138,6 +141,10 @@ func (x *index) place(s slot) {
 func (x *index) grow() {
 	old := x.slots
 	x.slots = make([]slot, max(minSlots, 2*len(old)))
+	// Written before place reads them, page by page (see Conn.touch).
+	for i := 0; i < len(x.slots); i += pageSlots {
+		x.slots[i].h = 0
+	}
 	for _, s := range old {
 		if s.h != 0 {
 			x.place(s)

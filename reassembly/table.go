@@ -554,9 +554,13 @@ func (t *Table) alloc() *Conn {
 		// used: without reuse, a few long-lived ones would keep the
 		// memory of every connection that left.
 		c = new(Conn)
+		c.touch()
 	default:
 		if len(t.slab) == 0 {
 			t.slab = make([]Conn, slabConns)
+			for i := range t.slab {
+				t.slab[i].touch()
+			}
 		}
 		c = &t.slab[0]
 		t.slab = t.slab[1:]
@@ -569,6 +573,18 @@ func (t *Table) alloc() *Conn {
 	b.Wireshark, b.Zeek = wireshark.Conn{}, zeek.Conn{}
 	return c
 }
+
+// touch writes a connection's first and last words, before anything reads
+// them. Memory fresh from the kernel is not cleared by the allocator, and
+// the first touch of each page decides how it is mapped: a read (the check
+// for a body below, or the collector scanning a slab) maps the shared zero
+// page, and the write that follows faults a second time, copies the page
+// and flushes the TLB of every CPU the process runs on. A Conn can span
+// two pages, hence both ends. Not inlined: the compiler drops stores of
+// zeros into what new just returned.
+//
+//go:noinline
+func (c *Conn) touch() { c.ID, c.timer = 0, 0 }
 
 // release keeps a connection that left the table for reuse, from the next
 // call on (Config.Recycle). No more are kept than the table holds, plus a
