@@ -137,6 +137,19 @@ func (m *Machine) HistoryAt(i int) Transition {
 	}
 }
 
+// First returns the oldest transition of the history with the given cause
+// that stands: neither a revision nor undone by one. It reports false if
+// there is none. Cheaper than walking HistoryAt, which dates every
+// transition it returns.
+func (m *Machine) First(cause Cause) (Transition, bool) {
+	for i := range int(m.nhist) {
+		if t := m.hist(i); t.cause == cause && !t.revised && !t.revision {
+			return m.HistoryAt(i), true
+		}
+	}
+	return Transition{}, false
+}
+
 // hist returns transition i as the machine stores it.
 func (m *Machine) hist(i int) *transition {
 	if i < histInline {

@@ -157,6 +157,20 @@ func checkHistoryInvariants(t *testing.T, m *Machine) {
 		}
 		last = tr.Time
 	}
+	// First finds what a walk of the history finds.
+	for _, tr := range m.History() {
+		var want Transition
+		for _, w := range m.History() {
+			if w.Cause == tr.Cause && !w.Revised && !w.Revision {
+				want = w
+				break
+			}
+		}
+		got, ok := m.First(tr.Cause)
+		if ok != (want != Transition{}) || got != want {
+			t.Errorf("First(%s) = %+v, %v; the history's first standing one is %+v", tr.Cause, got, ok, want)
+		}
+	}
 	far := t0.Add(1000 * time.Hour)
 	for r := Client; r <= Server; r++ {
 		if cur[r] != m.State(r) {

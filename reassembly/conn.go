@@ -132,24 +132,12 @@ func (c *Conn) Ending() string {
 	if m.Refused() {
 		return "refused"
 	}
-	var firstFIN, firstRST *fsm.Transition
-	var fin, rst fsm.Transition
-	for i := range m.HistoryLen() {
-		tr := m.HistoryAt(i)
-		if tr.Revised || tr.Revision {
-			continue
-		}
-		if tr.Cause == fsm.CauseSentFIN && firstFIN == nil {
-			fin, firstFIN = tr, &fin
-		}
-		if tr.Cause == fsm.CauseSentRST && firstRST == nil {
-			rst, firstRST = tr, &rst
-		}
-	}
+	rst, reset := m.First(fsm.CauseSentRST)
+	fin, closed := m.First(fsm.CauseSentFIN)
 	cs, ss := m.State(fsm.Client), m.State(fsm.Server)
 	switch {
-	case firstRST != nil:
-		return byRole(firstRST.Role, "reset by client", "reset by server")
+	case reset:
+		return byRole(rst.Role, "reset by client", "reset by server")
 	case c.full && !m.Finished():
 		return "evicted from a full table in " + cs.String() + "/" + ss.String()
 	case c.timedOut:
@@ -159,17 +147,17 @@ func (c *Conn) Ending() string {
 			}
 		}
 		return "timed out"
-	case c.replaced && firstFIN == nil:
+	case c.replaced && !closed:
 		return "replaced by a new connection"
-	case firstFIN != nil:
+	case closed:
 		done := (cs == fsm.Closed || cs == fsm.TimeWait) && (ss == fsm.Closed || ss == fsm.TimeWait)
 		if done || c.replaced {
-			return byRole(firstFIN.Role, "closed by client", "closed by server")
+			return byRole(fin.Role, "closed by client", "closed by server")
 		}
 		if c.evicted {
 			return "evicted idle while closing"
 		}
-		return byRole(firstFIN.Role, "closing, client closed first", "closing, server closed first")
+		return byRole(fin.Role, "closing, client closed first", "closing, server closed first")
 	case c.evicted:
 		return "evicted idle"
 	case cs == fsm.SynSent || ss == fsm.SynReceived:

@@ -470,7 +470,7 @@ func appendConnCell(b []byte, r *connRow, j int) []byte {
 	case 2:
 		return r.server.AppendTo(b)
 	case 3:
-		return r.first.UTC().AppendFormat(b, timeLayout)
+		return appendTime(b, r.first)
 	case 4:
 		return append(strconv.AppendFloat(b, r.Duration, 'f', 3, 64), 's')
 	case 5:
