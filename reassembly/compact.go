@@ -85,32 +85,46 @@ func pack(dst []byte, b *body) []byte {
 
 // unpack fills b from an image pack wrote. It leaves the overflow history
 // as it is: pack is only used on bodies whose overflow holds nothing.
+//
+// The bitmap is read 64 words at a time, and a word's bytes with one
+// 8-byte load while the image's capacity has 8 bytes left from it: the
+// loop then takes no branch but its own.
 func unpack(b *body, image []byte) {
 	w := plainWords(b)
 	*w = [bodyWords]uint64{}
 	const mapLen = (bodyWords + 7) / 8
-	bitmap := image[:mapLen]
+	var bitmap [(bodyWords + 63) / 64]uint64
 	n := 0
-	for _, m := range bitmap {
-		n += bits.OnesCount8(m)
+	for q := range bitmap {
+		var m uint64
+		if at := 8 * q; at+8 <= mapLen {
+			m = binary.LittleEndian.Uint64(image[at:])
+		} else {
+			for j := mapLen - 1; j >= at; j-- {
+				m = m<<8 | uint64(image[j])
+			}
+		}
+		bitmap[q] = m
+		n += bits.OnesCount64(m)
 	}
 	lens := image[mapLen : mapLen+(n+1)/2]
 	data := image[mapLen+(n+1)/2:]
-	k := 0
-	for base := 0; base < bodyWords; base += 8 {
-		for m := bitmap[base/8]; m != 0; m &= m - 1 {
-			i := base + bits.TrailingZeros8(m)
-			l := int(lens[k/2]>>(4*(k%2))&0xf) + 1
+	whole := data[:cap(data)]
+	var at, k uint // unsigned, and shifts masked: no checks for the compiler to add
+	for q, m := range bitmap {
+		for ; m != 0; m &= m - 1 {
+			i := 64*q + bits.TrailingZeros64(m)
+			l := uint(lens[k>>1]>>((k&1)<<2)&0xf) + 1
 			k++
 			var v uint64
-			if len(data) >= 8 {
-				v = binary.LittleEndian.Uint64(data) & (^uint64(0) >> (64 - 8*l))
+			if at+8 <= uint(len(whole)) {
+				v = binary.LittleEndian.Uint64(whole[at:]) & (^uint64(0) >> ((64 - 8*l) & 63))
 			} else {
-				for j := l - 1; j >= 0; j-- {
-					v = v<<8 | uint64(data[j])
+				for j := at + l; j > at; j-- {
+					v = v<<8 | uint64(data[j-1])
 				}
 			}
-			data = data[l:]
+			at += l
 			w[i] = v
 		}
 	}

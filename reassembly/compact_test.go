@@ -3,6 +3,7 @@ package reassembly
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -287,6 +288,62 @@ func BenchmarkPack(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			unpack(into, buf)
+		}
+	})
+}
+
+// BenchmarkPackCapture packs and unpacks the bodies of the connections of a
+// capture as they leave the table: TCPSTATE_BENCH_FILE's (the first 4096
+// done), or the sample captures'. Their words are what the codec meets in
+// use, where BenchmarkPack's are random.
+//
+//	TCPSTATE_BENCH_FILE=bench-1m.pcap go test -run - -bench PackCapture ./reassembly
+func BenchmarkPackCapture(b *testing.B) {
+	files := []string{os.Getenv("TCPSTATE_BENCH_FILE")}
+	if files[0] == "" {
+		var err error
+		if files, err = filepath.Glob("../pcaps/*.pcap*"); err != nil || len(files) == 0 {
+			b.Fatalf("no sample captures in ../pcaps (%v)", err)
+		}
+	}
+	const most = 4096
+	var bodies []*body
+	for _, f := range files {
+		t := NewTable(Config{Finished: func(c *Conn) {
+			if len(bodies) < most && c.Machine.HistoryInline() {
+				cp := *c.body
+				bodies = append(bodies, &cp)
+			}
+		}})
+		trackInto(b, f, t)
+		t.Flush()
+	}
+	if len(bodies) == 0 {
+		b.Fatal("no connection in the captures")
+	}
+	images := make([][]byte, len(bodies))
+	size := 0
+	for i, bd := range bodies {
+		images[i] = pack(nil, bd)
+		size += len(images[i])
+	}
+	var buf []byte
+	b.Run("pack", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			buf = pack(buf[:0], bodies[i])
+			i = (i + 1) % len(bodies)
+		}
+		b.ReportMetric(float64(size)/float64(len(bodies)), "image-B")
+	})
+	into := new(body)
+	b.Run("unpack", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			unpack(into, images[i])
+			i = (i + 1) % len(bodies)
 		}
 	})
 }
