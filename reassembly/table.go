@@ -235,12 +235,14 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64, h ui
 	if s.Src != c.Client {
 		from = fsm.Server
 	}
-	t.seg = fsm.Segment{
-		Seq: fsm.Seq(s.Seq), Ack: fsm.Seq(s.Ack), Flags: f,
-		Len: uint32(s.PayloadLen), Window: s.Window, WScale: -1,
-	}
+	// Field by field: a composite literal is built on the stack with
+	// narrow stores and copied with wide loads, which cannot be
+	// forwarded from them (a stall on every segment).
+	seg := &t.seg
+	seg.Seq, seg.Ack, seg.Flags = fsm.Seq(s.Seq), fsm.Seq(s.Ack), f
+	seg.Len, seg.Window, seg.WScale = uint32(s.PayloadLen), s.Window, -1
 	if s.Opts.Has&capture.OptWScale != 0 {
-		t.seg.WScale = int8(min(s.Opts.WScale, 14))
+		seg.WScale = int8(min(s.Opts.WScale, 14))
 	}
 	rep := c.Machine.Step(from, &t.seg, ts, pkt)
 	if !t.cfg.NoVocabularies {
