@@ -341,7 +341,9 @@ func (t *Table) retire(c *Conn) {
 		// Machine shares it): not reused.
 		return
 	}
-	b.Machine.Reset(t.cfg.FSM)
+	// Not reset: whoever takes it from the pool fills every byte of it
+	// (newConn resets the machine and alloc the rest; unpack overwrites
+	// it all).
 	t.putBody(b)
 }
 
