@@ -389,7 +389,7 @@ type connsWriter struct {
 	width   []int
 	aligned bool
 	buf     []byte
-	cell    []byte // rowLine's cell being made
+	stamps  stamps
 }
 
 const alignRows = 1000
@@ -432,7 +432,7 @@ func (cw *connsWriter) align() {
 	}
 	cells := make([][]string, len(cw.pending))
 	for i := range cw.pending {
-		cells[i] = connCells(&cw.pending[i])
+		cells[i] = connCells(&cw.pending[i], &cw.stamps)
 		for j, cell := range cells[i] {
 			cw.width[j] = max(cw.width[j], len(cell))
 		}
@@ -446,18 +446,18 @@ func (cw *connsWriter) align() {
 
 // connCells returns the cells of r's line (for the rows the column widths
 // come from; later ones are written by rowLine without making strings).
-func connCells(r *connRow) []string {
+func connCells(r *connRow, st *stamps) []string {
 	cells := make([]string, len(connsHeader))
 	var buf []byte
 	for j := range cells {
-		buf = appendConnCell(buf[:0], r, j)
+		buf = appendConnCell(buf[:0], r, j, st)
 		cells[j] = string(buf)
 	}
 	return cells
 }
 
 // appendConnCell appends cell j of r's line to b.
-func appendConnCell(b []byte, r *connRow, j int) []byte {
+func appendConnCell(b []byte, r *connRow, j int, st *stamps) []byte {
 	switch j {
 	case 0:
 		b = strconv.AppendUint(b, r.ID, 10)
@@ -470,7 +470,7 @@ func appendConnCell(b []byte, r *connRow, j int) []byte {
 	case 2:
 		return r.server.AppendTo(b)
 	case 3:
-		return appendTime(b, r.first)
+		return st.append(b, r.first)
 	case 4:
 		return append(strconv.AppendFloat(b, r.Duration, 'f', 3, 64), 's')
 	case 5:
@@ -493,34 +493,39 @@ func appendConnCell(b []byte, r *connRow, j int) []byte {
 	return append(b, r.Ending...)
 }
 
-// rowLine writes r's line, as line does with its cells.
+// rowLine writes r's line, as line does with its cells. Each cell is made
+// in place in the line (a right-aligned one then moves right by its
+// padding).
 func (cw *connsWriter) rowLine(r *connRow) {
 	b := cw.buf[:0]
 	last := len(connsHeader) - 1
 	for j := range connsHeader {
-		cell := appendConnCell(cw.cell[:0], r, j)
-		cw.cell = cell
-		n := 0
-		if j < last {
-			n = cw.width[j] - len(cell)
-		}
-		if connsRight[j] {
-			b = appendSpaces(b, n)
-		}
+		start := len(b)
+		var width int // as printed, without colour
 		switch j {
 		case 9:
 			b = append(b, cw.p.State(r.clientState, 0)...)
+			width = len(r.ClientState)
 		case 10:
 			b = append(b, cw.p.State(r.serverState, 0)...)
+			width = len(r.ServerState)
 		default:
-			b = append(b, cell...)
+			b = appendConnCell(b, r, j, &cw.stamps)
+			width = len(b) - start
 		}
-		if !connsRight[j] && j < last {
+		if j == last {
+			break
+		}
+		if n := cw.width[j] - width; n > 0 {
 			b = appendSpaces(b, n)
+			if connsRight[j] {
+				copy(b[start+n:], b[start:len(b)-n])
+				for k := start; k < start+n; {
+					k += copy(b[k:start+n], spaces)
+				}
+			}
 		}
-		if j < last {
-			b = append(b, "  "...)
-		}
+		b = append(b, "  "...)
 	}
 	b = append(b, '\n')
 	cw.w.Write(b)

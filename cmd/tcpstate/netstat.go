@@ -316,6 +316,22 @@ func appendTime(b []byte, t time.Time) []byte {
 	return appendDigits(append(b, '.'), t.Nanosecond()/1000, 6)
 }
 
+// stamps appends timestamps as appendTime does, keeping the text of the
+// last one's second: rows come in the order connections began, most in
+// the same second as the row before.
+type stamps struct {
+	sec    int64
+	second []byte // appendTime's text of a time in sec, but its microseconds
+}
+
+func (st *stamps) append(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); sec != st.sec || st.second == nil {
+		s := appendTime(st.second[:0], t)
+		st.sec, st.second = sec, s[:len(s)-len("000000")]
+	}
+	return appendDigits(append(b, st.second...), t.Nanosecond()/1000, 6)
+}
+
 // appendDigits appends the n low decimal digits of v (v >= 0), with
 // leading zeros.
 func appendDigits(b []byte, v, n int) []byte {

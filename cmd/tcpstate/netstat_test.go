@@ -25,5 +25,14 @@ func FuzzAppendTime(f *testing.F) {
 		if got := string(appendTime([]byte("x"), tm)); got != "x"+want {
 			t.Errorf("appendTime(%v) = %q, want %q", tm, got, "x"+want)
 		}
+		// stamps, given times in the same second and in others.
+		var st stamps
+		for _, d := range []time.Duration{0, time.Duration(nsec % 1e9), 1, -1, time.Second, 0, -time.Duration(sec % 1e12)} {
+			tm = tm.Add(d)
+			want := tm.UTC().Format(timeLayout)
+			if got := string(st.append([]byte("x"), tm)); got != "x"+want {
+				t.Fatalf("stamps.append(%v) = %q, want %q", tm, got, "x"+want)
+			}
+		}
 	})
 }
