@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"sync/atomic"
+)
+
+// gcFloor is heap allocated once and never written, which the collector
+// counts as live while the table is small: the heap may then grow by a
+// quarter of (table + gcFloor) between collections, where a table growing
+// from nothing would be collected every few MiB at GOGC=25, each
+// collection marking the whole table again. Never written, it is given no
+// memory by the kernel: resident memory does not change.
+//
+// Once a collection finds more live heap than floorUntil besides it, the
+// floor is let go: from there a quarter of the table is headroom enough,
+// and a floor kept would let a long capture's heap grow 8 MiB further than
+// a short one's before the collector ran (the peak of a 30-minute steady
+// capture against its first 3 minutes).
+const gcFloor = 32 << 20
+
+// floorUntil is the live heap, the floor aside, past which it is dropped.
+// (On a 1M-packet capture of 90k connections, whose table grows to 92 MiB,
+// dropping it there keeps nearly all of the gain: 0.31 s against 0.30 s
+// kept to the end and 0.33 s without; on a 30-minute steady capture the
+// netstat peak is 74 MiB, as without, against 84 MiB kept.)
+const floorUntil = 32 << 20
+
+// floor holds the gcFloor allocation until it is dropped.
+var floor atomic.Pointer[[]byte]
+
+// setFloor allocates the floor, unless GOGC or GOMEMLIMIT is set (the
+// user's settings rule), and watches the live heap after every collection.
+func setFloor() {
+	_, gogc := os.LookupEnv("GOGC")
+	_, limit := os.LookupEnv("GOMEMLIMIT")
+	if gogc || limit {
+		return
+	}
+	b := make([]byte, gcFloor)
+	floor.Store(&b)
+	watchFloor(floorUntil)
+}
+
+// watchFloor runs, after the next collection, a check of the live heap
+// that drops the floor past until or watches again. The sentinel is an
+// object nothing refers to, so the next collection frees it and runs its
+// cleanup.
+func watchFloor(until uint64) {
+	sentinel := new([32]byte)
+	runtime.AddCleanup(sentinel, func(struct{}) {
+		if liveHeap() > gcFloor+until {
+			floor.Store(nil)
+			// The target of the cycle under way counted the floor: a
+			// collection now sets it from the table alone.
+			runtime.GC()
+			return
+		}
+		watchFloor(until)
+	}, struct{}{})
+}
+
+// liveHeap returns the heap the last collection found live.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
