@@ -16,6 +16,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/capture"
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/wireshark"
 )
 
 // record is one TCP segment of a capture, decoded once so that every run
@@ -737,4 +738,32 @@ func FuzzSharded(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNoWireshark: skipping Wireshark's analysis changes nothing else:
+// the machines, Zeek's view, counters, timers and port reuse come out as
+// with it, from a Table and from Sharded, on the sample captures and on
+// generated ones.
+func TestNoWireshark(t *testing.T) {
+	paths, err := filepath.Glob("../pcaps/*.pcap*")
+	if err != nil || len(paths) < 20 {
+		t.Fatalf("sample captures: %d, %v", len(paths), err)
+	}
+	files := generatedCaptures(t)
+	paths = append(paths, files["reuse.pcap"], files["flood.pcapng"])
+	for _, path := range paths {
+		recs := readCapture(t, path)
+		for _, base := range []Config{{Compact: true, Recycle: true}, shortTimers} {
+			want := runTable(recs, base)
+			for _, cs := range [][]*Conn{want.finished, want.live} {
+				for _, c := range cs {
+					c.Wireshark, c.FlagCounts, c.Flags, c.DupAck = wireshark.Conn{}, wireshark.Counts{}, 0, 0
+				}
+			}
+			cfg := base
+			cfg.NoWireshark = true
+			t.Run(filepath.Base(path)+"/table", func(t *testing.T) { compare(t, want, runTable(recs, cfg)) })
+			t.Run(filepath.Base(path)+"/sharded", func(t *testing.T) { compare(t, want, runSharded(recs, cfg, 2)) })
+		}
+	}
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// for a caller that shows only the RFC 9293 states: about 70 ns a
 	// segment less.
 	NoVocabularies bool
+	// NoWireshark skips Wireshark's analysis of every segment, for a
+	// caller that shows Zeek's but not Wireshark's: Conn.Wireshark, Flags,
+	// DupAck and FlagCounts stay zero.
+	NoWireshark bool
 	// Transition, if set, is called with every transition as it happens,
 	// in capture-time order: those a segment causes and those of timers
 	// (TIME_WAIT running out, handshakes given up, port reuse). Revisions
@@ -299,15 +303,17 @@ func (t *Table) replace(c *Conn, s *capture.Segment, ts time.Time, pkt uint64) *
 
 // vocabularies runs Wireshark's and Zeek's analyses of a segment.
 func (t *Table) vocabularies(c *Conn, s *capture.Segment, from fsm.Role, cut bool, ts time.Time) {
-	wsFrom := 0
-	if (from == fsm.Client) != c.wsFirstFromClient {
-		wsFrom = 1
+	if !t.cfg.NoWireshark {
+		wsFrom := 0
+		if (from == fsm.Client) != c.wsFirstFromClient {
+			wsFrom = 1
+		}
+		c.Flags, c.DupAck = c.Wireshark.Add(wsFrom, wireshark.Segment{
+			Segment: t.seg, Time: ts, HeaderTruncated: s.HeaderTruncated,
+			TFOCookie: s.Opts.Has&capture.OptFastOpen != 0 && s.Opts.TFOCookieLen > 0,
+		})
+		c.FlagCounts.Add(c.Flags)
 	}
-	c.Flags, c.DupAck = c.Wireshark.Add(wsFrom, wireshark.Segment{
-		Segment: t.seg, Time: ts, HeaderTruncated: s.HeaderTruncated,
-		TFOCookie: s.Opts.Has&capture.OptFastOpen != 0 && s.Opts.TFOCookieLen > 0,
-	})
-	c.FlagCounts.Add(c.Flags)
 	c.Zeek.Add((from == fsm.Client) == c.FirstFromClient, zeek.Segment{
 		Flags: t.seg.Flags, Seq: s.Seq, Ack: s.Ack, Window: s.Window, Len: s.PayloadLen, IPLen: s.IPLen, Time: ts,
 		PayloadCut: cut,

@@ -97,6 +97,9 @@ type analyzeOptions struct {
 	// plain says that the command shows only the RFC 9293 states: the
 	// table skips Zeek's and Wireshark's analyses.
 	plain bool
+	// noWireshark says that the command shows Zeek's analysis but not
+	// Wireshark's: the table skips the latter.
+	noWireshark bool
 	// recycle says that no connection keep rejects is used after the
 	// Finished call or the hooks that saw it (see reassembly.Config.Recycle
 	// and Compact).
@@ -148,6 +151,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		},
 		Transition:     ao.transition,
 		NoVocabularies: ao.plain,
+		NoWireshark:    ao.noWireshark,
 		// Connections whose both ends are done are packed (the cost of
 		// a capture of many short connections is those in TIME_WAIT).
 		Compact: ao.recycle,

@@ -137,7 +137,9 @@ func runConns(o *connsOptions, st *streams) error {
 		w.add(c)
 		return false
 	}
-	a, err := analyze(&o.sourceOptions, st, analyzeOptions{keep: keep, started: w.started, recycle: true, drain: true})
+	// Wireshark's analysis flags are a field of the JSON rows only.
+	ao := analyzeOptions{keep: keep, started: w.started, recycle: true, drain: true, noWireshark: o.format != "json"}
+	a, err := analyze(&o.sourceOptions, st, ao)
 	if err != nil {
 		if r, ok := w.(*orderedRows); ok {
 			r.stop()
