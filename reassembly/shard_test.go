@@ -692,18 +692,26 @@ func FuzzSharded(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
-		at, data := int(data[0]), data[1:]
-		run := func(newTracker func(Config) tracker, flush func(tracker)) string {
+		// The first byte: where to flush in the middle, and (its low bit)
+		// whether to skip Wireshark's analysis.
+		noWS := data[0]&1 == 1
+		at, data := int(data[0]>>1), data[1:]
+		// run's trace shows Wireshark's flag counts when flags is set.
+		run := func(newTracker func(Config) tracker, flush func(tracker), noWS, flags bool) string {
 			var b strings.Builder
 			see := func(what string, c *Conn) {
-				fmt.Fprintf(&b, "%s %d %v-%v %v %v/%v first %v/%d last %v %+v %s %s %v %s\n", what, c.ID, c.Client, c.Server, c.Roles,
+				fmt.Fprintf(&b, "%s %d %v-%v %v %v/%v first %v/%d last %v %+v %s %s %s\n", what, c.ID, c.Client, c.Server, c.Roles,
 					c.Machine.State(fsm.Client), c.Machine.State(fsm.Server), c.First, c.FirstPacket, c.Last, c.Dir,
-					c.Zeek.State(), c.Zeek.History(), c.FlagCounts.Map(), c.Ending())
+					c.Zeek.State(), c.Zeek.History(), c.Ending())
+				if flags {
+					fmt.Fprintf(&b, "  flags %v\n", c.FlagCounts.Map())
+				}
 			}
 			cfg := Config{
 				Recycle: true, Compact: true, IdleTimeout: 20 * time.Second, HandshakeTimeout: 5 * time.Second,
-				FSM:      fsm.Config{MSL: time.Second},
-				Finished: func(c *Conn) { see("finished", c) },
+				FSM:         fsm.Config{MSL: time.Second},
+				Finished:    func(c *Conn) { see("finished", c) },
+				NoWireshark: noWS,
 			}
 			tr := newTracker(cfg)
 			n := 0
@@ -725,12 +733,20 @@ func FuzzSharded(f *testing.F) {
 			fmt.Fprintf(&b, "stats %+v\n", tr.Stats())
 			return b.String()
 		}
-		want := run(func(cfg Config) tracker { return tableTracker{NewTable(cfg)} },
-			func(tr tracker) { tr.(tableTracker).Flush() })
+		table := func(cfg Config) tracker { return tableTracker{NewTable(cfg)} }
+		flushTable := func(tr tracker) { tr.(tableTracker).Flush() }
+		want := run(table, flushTable, noWS, !noWS)
+		if noWS {
+			// Skipping Wireshark's analysis changes nothing else.
+			if full := run(table, flushTable, false, false); full != want {
+				compareTraces(t, full, want)
+				t.Fatal("a table without Wireshark's analysis differs from one with it")
+			}
+		}
 		for _, workers := range []int{2, 3} {
 			var s *Sharded
 			got := run(func(cfg Config) tracker { s = NewSharded(cfg, workers); return s },
-				func(tr tracker) { tr.(*Sharded).Flush() })
+				func(tr tracker) { tr.(*Sharded).Flush() }, noWS, !noWS)
 			s.Close()
 			if got != want {
 				compareTraces(t, want, got)
