@@ -188,6 +188,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		dec capture.Decoder
 	)
 	var at time.Time
+	settled := false // the collector's target (see settle)
 	for {
 		err := in.src.Next(&pkt)
 		if err == io.EOF {
@@ -236,6 +237,11 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		}
 		if pkt.Time.After(a.last) {
 			a.last = pkt.Time
+			if !settled && a.last.Sub(a.first) >= o.timeWait {
+				// Connections that closed begin to leave the table.
+				settled = true
+				settle()
+			}
 		}
 		if ao.at != nil && a.snapshot == nil && pkt.Time.After(at) {
 			a.snapshot = takeSnapshot(a.table, at)

@@ -13,17 +13,14 @@ import (
 	"syscall"
 )
 
-// gcPercent is the garbage collector's target, unless GOGC sets one: the
-// heap may grow by a quarter over what was live at the last collection,
-// not double as by Go's default. Nearly all of the heap is the connection
-// table, which lives long and makes little garbage, so once the table
-// holds steady collecting sooner costs next to no time (a 30-minute
-// capture of a busy server: the same CPU time as at 50) and keeps the peak
-// near what the connections need, however long the capture (that capture:
-// 80 MiB, where its first 3 minutes peak at 70 MiB; 115 MiB by Go's
-// default). While the table grows, each collection marks it again: a
-// capture whose table grows to its end took 8-14% more CPU time than at
-// 100, most of it while the table was small, which gcFloor now spares.
+// gcPercent is the garbage collector's target, unless GOGC sets one, once
+// the connection table holds steady (before that, see gcpace.go): the heap
+// may grow by a quarter over what was live at the last collection, not
+// double as by Go's default. Nearly all of the heap is the table, which
+// lives long and makes little garbage, so collecting sooner costs next to
+// no time and keeps the peak near what the connections need, however long
+// the capture (a 30-minute capture of a busy server: 80 MiB, where its
+// first 3 minutes peak at 70 MiB; 115 MiB by Go's default).
 const gcPercent = 25
 
 func main() {
@@ -32,7 +29,7 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
 	}
-	setFloor()
+	setPace()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
