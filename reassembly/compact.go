@@ -87,8 +87,9 @@ func pack(dst []byte, b *body) []byte {
 // as it is: pack is only used on bodies whose overflow holds nothing.
 //
 // The bitmap is read 64 words at a time, and a word's bytes with one
-// 8-byte load while the image's capacity has 8 bytes left from it: the
-// loop then takes no branch but its own.
+// 8-byte load while the image's capacity has 8 bytes left from it (the
+// bytes past the word are masked off): a few bytes before the end of the
+// image, one at a time.
 func unpack(b *body, image []byte) {
 	w := plainWords(b)
 	*w = [bodyWords]uint64{}
