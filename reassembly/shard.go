@@ -84,6 +84,7 @@ const (
 // at a tick (see arrive). Those of the last group belong to the goroutine
 // that calls Add.
 type shard struct {
+	// The worker's: it writes cur on every segment.
 	i int
 	t *Table
 	// listenedAt is the stream position of the segment that made each of
@@ -91,6 +92,11 @@ type shard struct {
 	listenedAt map[netip.AddrPort]uint64
 	sink       *[]event // where connections leaving t are reported
 	cur        uint64   // stream position of the work in progress
+
+	// The caller's, from here, which reads fill on every segment: in a
+	// cache line of cur's, each segment moved the line from one core to
+	// the other and back.
+	_ [cacheLine]byte
 
 	in chan *batch // the batches sent to the worker
 
@@ -104,6 +110,10 @@ type shard struct {
 	events []event  // reported back, not yet merged, from evHead
 	evHead int
 }
+
+// cacheLine is the size of a cache line (64 bytes on amd64 and most arm64;
+// a larger one only shares a line again).
+const cacheLine = 64
 
 // batch is a run of segments and ticks for one worker, and what the worker
 // reports back about them.
