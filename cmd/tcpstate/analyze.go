@@ -187,6 +187,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		seg capture.Segment
 		dec capture.Decoder
 	)
+	segOut := new(capture.Segment)
 	var at time.Time
 	settled := false // the collector's target (see settle)
 	for {
@@ -254,7 +255,10 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 			} else {
 				c, rep := table.Add(&seg, pkt.Time, pkt.Num)
 				if ao.segment != nil {
-					ao.segment(c, &seg, &pkt, rep)
+					// A copy on the heap: seg stays on the stack, where
+					// Decode writes its pointers without write barriers.
+					*segOut = seg
+					ao.segment(c, segOut, &pkt, rep)
 				}
 			}
 		}
