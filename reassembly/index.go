@@ -82,6 +82,11 @@ func addrWords(a *netip.Addr) (hi, lo uint64) {
 	return w[0], w[1]
 }
 
+// home is the slot where a lookup of hash h starts, in slots of mask+1.
+// Bit 0 is left out: hash sets it in every hash, and homes that were all
+// odd made the runs of filled slots that linear probing walks longer.
+func home(h, mask uint64) uint64 { return h >> 1 & mask }
+
 // fold multiplies a and b and returns the high and low words of the
 // product xored.
 func fold(a, b uint64) uint64 {
@@ -107,7 +112,7 @@ func (x *index) find(h uint64, a, b netip.AddrPort) *Conn {
 		return nil
 	}
 	mask := uint64(len(x.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := home(h, mask); ; i = (i + 1) & mask {
 		s := &x.slots[i]
 		if s.h == 0 {
 			return nil
@@ -130,7 +135,7 @@ func (x *index) put(c *Conn) {
 // place puts s in the first empty slot from its hash's.
 func (x *index) place(s slot) {
 	mask := uint64(len(x.slots) - 1)
-	i := s.h & mask
+	i := home(s.h, mask)
 	for x.slots[i].h != 0 {
 		i = (i + 1) & mask
 	}
@@ -160,7 +165,7 @@ func (x *index) remove(c *Conn) bool {
 	}
 	h := x.hash(c.Client, c.Server)
 	mask := uint64(len(x.slots) - 1)
-	i := h & mask
+	i := home(h, mask)
 	for {
 		s := &x.slots[i]
 		if s.h == 0 {
@@ -183,10 +188,10 @@ func (x *index) remove(c *Conn) bool {
 				x.n--
 				return true
 			}
-			home := x.slots[j].h & mask
+			from := home(x.slots[j].h, mask)
 			// Slot j may fill the hole at i unless its home lies
 			// cyclically in (i, j].
-			if (j-home)&mask >= (j-i)&mask {
+			if (j-from)&mask >= (j-i)&mask {
 				break
 			}
 		}

@@ -108,3 +108,34 @@ func BenchmarkIndexGet(b *testing.B) {
 		i = (i + 1) % n
 	}
 }
+
+// TestHomesSpread checks that the connections a worker of a Sharded gets
+// start their lookups in every part of its index's slots: odd and even
+// ones alike (every hash is odd), and all the quarters of a small index
+// (the worker is picked from the same hash).
+func TestHomesSpread(t *testing.T) {
+	s := NewSharded(Config{}, 2)
+	defer s.Close()
+	const mask = 1023
+	var parity [2][2]int
+	var quarter [2][4]int
+	for i := range 8000 {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), uint16(20000+i))
+		h := s.keys.hash(c, srv)
+		w := s.pick(h)
+		parity[w][home(h, mask)&1]++
+		quarter[w][home(h, mask)>>8]++
+	}
+	for w := range 2 {
+		for p, n := range parity[w] {
+			if n < 1600 {
+				t.Errorf("worker %d: %d connections with a home of parity %d, of about 4000", w, n, p)
+			}
+		}
+		for q, n := range quarter[w] {
+			if n < 800 {
+				t.Errorf("worker %d: %d connections with a home in quarter %d, of about 1000", w, n, q)
+			}
+		}
+	}
+}

@@ -50,7 +50,12 @@ type Sharded struct {
 	cfg    Config // defaults applied; Finished is the caller's
 	single *Table // set when everything runs on the caller's goroutine
 
-	shards  []*shard
+	shards []*shard
+	// keys hashes a segment's ends as every worker's index does (they
+	// share its seed): the caller works the hash out once, picks the
+	// worker from its high half, and the worker's index looks it up by
+	// its low half.
+	keys    index
 	out     chan *batch // batches the workers are done with
 	running bool
 	wg      sync.WaitGroup
@@ -134,8 +139,8 @@ type entry struct {
 	pkt  uint64
 	seq  uint64
 	tick *tick // a tick, not a segment
-	// h is the worker index's hash of the segment's ends, once ahead has
-	// worked it out; 0 before.
+	// h is the hash of the segment's ends (see Sharded.keys); 0 in a
+	// tick.
 	h uint64
 }
 
@@ -208,10 +213,12 @@ func NewSharded(cfg Config, workers int) *Sharded {
 	// it cannot reuse them at once: they come back from deliver instead.
 	per.Recycle = false
 	s.out = make(chan *batch, workers*batchesPerShard)
+	s.keys = newIndex()
 	for i := range workers {
 		sh := &shard{i: i, listenedAt: make(map[netip.AddrPort]uint64)}
 		per.Finished = sh.finished
 		sh.t = NewTable(per)
+		sh.t.conns.seed = s.keys.seed
 		sh.t.nextTick = never
 		sh.t.keepsFinished = true
 		for range batchesPerShard {
@@ -255,12 +262,13 @@ func (s *Sharded) Add(seg *capture.Segment, ts time.Time, pkt uint64) {
 		}
 	}
 	s.seq++
-	sh := s.shards[shardOf(seg.Src, seg.Dst, len(s.shards))]
+	h := s.keys.hash(seg.Src, seg.Dst)
+	sh := s.shards[s.pick(h)]
 	e := s.entry(sh)
 	e.seg = *seg
 	e.seg.Payload = nil
 	e.cut = len(seg.Payload) < seg.PayloadLen
-	e.ts, e.pkt, e.seq, e.tick, e.h = ts, pkt, s.seq, nil, 0
+	e.ts, e.pkt, e.seq, e.tick, e.h = ts, pkt, s.seq, nil, h
 	if len(sh.fill.entries) == batchLen {
 		s.send(sh)
 		s.sendLagging()
@@ -308,7 +316,7 @@ func (s *Sharded) Settle(now time.Time) {
 	}
 	sort.Slice(changed, func(i, j int) bool { return changed[i].ID < changed[j].ID })
 	for _, c := range changed {
-		sh := s.shards[shardOf(c.Client, c.Server, len(s.shards))]
+		sh := s.shards[s.shardOf(c.Client, c.Server)]
 		sh.t.file(c)
 		c.order = stamp{s.seq, c.ID}
 	}
@@ -466,7 +474,7 @@ func (s *Sharded) Conns() []*Conn {
 	s.Wait()
 	cs := s.conns()
 	for _, c := range cs {
-		s.shards[shardOf(c.Client, c.Server, len(s.shards))].t.wake(c)
+		s.shards[s.shardOf(c.Client, c.Server)].t.wake(c)
 	}
 	return cs
 }
@@ -480,7 +488,7 @@ func (s *Sharded) Each(fn func(*Conn)) {
 	}
 	s.Wait()
 	for _, c := range s.conns() {
-		s.shards[shardOf(c.Client, c.Server, len(s.shards))].t.visit(c, fn)
+		s.shards[s.shardOf(c.Client, c.Server)].t.visit(c, fn)
 	}
 }
 
@@ -563,29 +571,14 @@ func (s *Sharded) Stats() Stats {
 	return st
 }
 
-// shardOf picks the worker of a 4-tuple: the hash is the same in both
-// directions.
-func shardOf(a, b netip.AddrPort, n int) int {
-	h := mix64(endHash(a) + endHash(b))
-	return int((h >> 32) * uint64(n) >> 32)
-}
+// shardOf picks the worker of the connection between a and b: the hash is
+// the same in both directions.
+func (s *Sharded) shardOf(a, b netip.AddrPort) int { return s.pick(s.keys.hash(a, b)) }
 
-// endHash folds an address and port into 64 bits; mix64 spreads them.
-func endHash(a netip.AddrPort) uint64 {
-	addr := a.Addr()
-	hi, lo := addrWords(&addr)
-	return (hi ^ lo*0x9e3779b97f4a7c15) + uint64(a.Port())*0xc2b2ae3d27d4eb4f
-}
-
-// mix64 is the finalizer of the SplitMix64 generator: every input bit
-// affects every output bit.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
-}
+// pick is the worker of hash h: its high half scaled to the workers. (An
+// index's slot comes from the low half, so a worker's connections still
+// fill all of its slots.)
+func (s *Sharded) pick(h uint64) int { return int((h >> 32) * uint64(len(s.shards)) >> 32) }
 
 // tick moves the clock as Table.Advance does and sends the tick to every
 // worker at this place in the stream.
@@ -783,7 +776,7 @@ func (s *Sharded) deliver(e event) {
 	}
 	s.handOver(e.c)
 	if s.cfg.Recycle || s.cfg.Compact {
-		sh := s.shards[shardOf(e.c.Client, e.c.Server, len(s.shards))]
+		sh := s.shards[s.shardOf(e.c.Client, e.c.Server)]
 		sh.back = append(sh.back, e.c)
 	}
 }
@@ -840,9 +833,10 @@ func (sh *shard) add(e *entry) {
 	c.order = stamp{seq: e.seq}
 }
 
-// How far ahead of the segment being processed ahead works: it hashes the
-// segment aheadHash places on and prefetches its index slot, then reads
-// the slot of the one aheadConn places on and prefetches its connection.
+// How far ahead of the segment being processed ahead works: it prefetches
+// the index slot of the segment aheadHash places on (whose hash the caller
+// worked out), then reads the slot of the one aheadConn places on and
+// prefetches its connection.
 // In a busy capture a segment's connection is nearly always out of the
 // cache (tens of thousands of connections of 1 KiB or more each), and the
 // slot and the connection are found one after the other: asked for when
@@ -863,13 +857,11 @@ func (sh *shard) ahead(es []entry, i int) {
 		return
 	}
 	mask := uint64(len(x.slots) - 1)
-	if j := i + aheadHash; j < len(es) && es[j].tick == nil {
-		e := &es[j]
-		e.h = x.hash(e.seg.Src, e.seg.Dst)
-		prefetch(unsafe.Pointer(&x.slots[e.h&mask]), 1)
+	if j := i + aheadHash; j < len(es) && es[j].h != 0 {
+		prefetch(unsafe.Pointer(&x.slots[home(es[j].h, mask)]), 1)
 	}
 	if j := i + aheadConn; j >= 0 && j < len(es) && es[j].h != 0 {
-		if s := &x.slots[es[j].h&mask]; s.h == es[j].h {
+		if s := &x.slots[home(es[j].h, mask)]; s.h == es[j].h {
 			prefetch(unsafe.Pointer(s.c), unsafe.Sizeof(Conn{}))
 		}
 	}

@@ -599,16 +599,19 @@ func TestShardedCloseAndGoOn(t *testing.T) {
 
 func TestShardOfIsSymmetric(t *testing.T) {
 	v6a, v6b := netip.MustParseAddrPort("[2001:db8::1]:443"), netip.MustParseAddrPort("[2001:db8::99]:50000")
+	s3, s4 := NewSharded(Config{}, 3), NewSharded(Config{}, 4)
+	defer s3.Close()
+	defer s4.Close()
 	counts := make([]int, 3)
 	for i := range 3000 {
 		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), uint16(30000+i))
-		n := shardOf(c, srv, 3)
-		if n != shardOf(srv, c, 3) {
+		n := s3.shardOf(c, srv)
+		if n != s3.shardOf(srv, c) {
 			t.Fatal("the worker depends on the direction")
 		}
 		counts[n]++
 	}
-	if shardOf(v6a, v6b, 4) != shardOf(v6b, v6a, 4) {
+	if s4.shardOf(v6a, v6b) != s4.shardOf(v6b, v6a) {
 		t.Fatal("the worker depends on the direction (IPv6)")
 	}
 	for i, n := range counts {
