@@ -89,7 +89,6 @@ const (
 // at a tick (see arrive). Those of the last group belong to the goroutine
 // that calls Add.
 type shard struct {
-	// The worker's: it writes cur on every segment.
 	i int
 	t *Table
 	// listenedAt is the stream position of the segment that made each of
@@ -98,9 +97,9 @@ type shard struct {
 	sink       *[]event // where connections leaving t are reported
 	cur        uint64   // stream position of the work in progress
 
-	// The caller's, from here, which reads fill on every segment: in a
-	// cache line of cur's, each segment moved the line from one core to
-	// the other and back.
+	// The groups are a cache line apart: the worker writes cur, and the
+	// caller reads fill, on every segment; in one line, the line went
+	// from one core to the other and back with each segment.
 	_ [cacheLine]byte
 
 	in chan *batch // the batches sent to the worker
