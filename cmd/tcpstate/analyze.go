@@ -189,7 +189,10 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 	)
 	segOut := new(capture.Segment)
 	var at time.Time
-	settled := false // the collector's target (see settle)
+	// The collector's target settles once the capture's clock reaches
+	// settleAt (see settle).
+	var settleAt time.Time
+	settled := false
 	for {
 		err := in.src.Next(&pkt)
 		if err == io.EOF {
@@ -229,6 +232,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		}
 		if a.packets == 1 {
 			a.first = pkt.Time
+			settleAt = a.first.Add(o.timeWait)
 			if ao.started != nil {
 				ao.started(a.first)
 			}
@@ -238,7 +242,7 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		}
 		if pkt.Time.After(a.last) {
 			a.last = pkt.Time
-			if !settled && a.last.Sub(a.first) >= o.timeWait {
+			if !settled && !a.last.Before(settleAt) {
 				// Connections that closed begin to leave the table.
 				settled = true
 				settle()
