@@ -459,7 +459,7 @@ func fuzzMachine(t *testing.T, data []byte, verbose bool) {
 			rep := m.Step(o.role, &seg, now, pkt)
 			fmt.Fprintf(&c.log, "%3d +%v %s %s seq=%d ack=%d len=%d win=%d ws=%d: %s/%s %q retx=%v ka=%v\n",
 				pkt, now.Sub(t0), o.role, seg.Flags, seg.Seq, seg.Ack, seg.Len, seg.Window, seg.WScale,
-				m.State(Client), m.State(Server), rep.Anomalies.Names(), rep.Retransmission, rep.KeepAlive)
+				m.State(Client), m.State(Server), rep.Anomalies.Names(), rep.Kind.Contains(Retransmission), rep.Kind.Contains(KeepAlive))
 			c.grew(pkt, &rep)
 		}
 		if c.failed != "" {

@@ -38,30 +38,44 @@ func (s *Segment) end() Seq {
 	return e
 }
 
-// Report is what Step learned about one segment besides transitions.
+// Report is what Step learned about one segment besides transitions. (It
+// has no more than four fields, so that Step returns it in registers: a
+// struct of more is built and copied through memory, and the copy, wide
+// loads of what narrow stores had just written, stalled every segment.)
 type Report struct {
 	Anomalies Anomaly
-	// Retransmission is set when the segment carries only sequence space
-	// that was already sent (data, SYN or FIN); keep-alives are not counted.
-	Retransmission bool
-	// KeepAlive is set for a probe one byte behind SND.NXT carrying 0 or 1
-	// byte (RFC 9293 section 3.8.4).
-	KeepAlive bool
-	// OutOfOrder is set for a segment that fills a gap the capture saw in
-	// the sender's sequence space (not counted as a retransmission).
-	OutOfOrder bool
-	// Gap is set when the segment starts beyond everything the sender was
-	// seen sending: the segment before it was not captured.
-	Gap bool
-	// DupAck is set for a pure ACK repeating the sender's last ACK and
-	// window while the peer has data outstanding.
-	DupAck bool
-	// ZeroWindow is set when the sender advertises a zero window.
-	ZeroWindow bool
+	// Kind says what sort of segment it was, beyond its flags.
+	Kind Kind
 	// Transitions counts the transitions the segment caused; they are the
 	// last entries of History.
 	Transitions int
 }
+
+// Kind is a set of the sorts of segment Step tells apart (see Report).
+type Kind uint8
+
+const (
+	// Retransmission: the segment carries only sequence space that was
+	// already sent (data, SYN or FIN); keep-alives are not counted.
+	Retransmission Kind = 1 << iota
+	// KeepAlive: a probe one byte behind SND.NXT carrying 0 or 1 byte
+	// (RFC 9293 section 3.8.4).
+	KeepAlive
+	// OutOfOrder: the segment fills a gap the capture saw in the sender's
+	// sequence space (not counted as a retransmission).
+	OutOfOrder
+	// Gap: the segment starts beyond everything the sender was seen
+	// sending: the segment before it was not captured.
+	Gap
+	// DupAck: a pure ACK repeating the sender's last ACK and window while
+	// the peer has data outstanding.
+	DupAck
+	// ZeroWindow: the sender advertises a zero window.
+	ZeroWindow
+)
+
+// Contains reports whether k includes every sort in x.
+func (k Kind) Contains(x Kind) bool { return k&x == x }
 
 // Machine tracks both endpoints of one connection. The zero value is not
 // ready: call Reset first. A Machine that goes on stepping must not be

@@ -25,8 +25,10 @@ type pathCase struct {
 	name  string
 	cfg   Config
 	steps []step
-	// reps holds the expected Anomalies, Retransmission and KeepAlive of
-	// each step, by step number (1-based). An unlisted step expects none.
+	// reps holds the expected Anomalies of each step, and whether it is a
+	// Retransmission or a KeepAlive (Kind's other sorts are not compared:
+	// see TestKinds), by step number (1-based). An unlisted step expects
+	// none.
 	reps map[int]Report
 	// win and ws set a step's raw window field (default 1000) and its
 	// window-scale option (default absent).
@@ -100,13 +102,14 @@ func runPath(t *testing.T, pc pathCase) (*Machine, []time.Time) {
 			t.Errorf("%s: anomalies %q, want %q", desc, rep.Anomalies.Names(), w.Anomalies.Names())
 			failed = true
 		}
-		if rep.Retransmission != w.Retransmission {
-			t.Errorf("%s: Retransmission %v, want %v", desc, rep.Retransmission, w.Retransmission)
-			failed = true
-		}
-		if rep.KeepAlive != w.KeepAlive {
-			t.Errorf("%s: KeepAlive %v, want %v", desc, rep.KeepAlive, w.KeepAlive)
-			failed = true
+		for _, k := range []struct {
+			kind Kind
+			name string
+		}{{Retransmission, "Retransmission"}, {KeepAlive, "KeepAlive"}} {
+			if got, want := rep.Kind.Contains(k.kind), w.Kind.Contains(k.kind); got != want {
+				t.Errorf("%s: %s %v, want %v", desc, k.name, got, want)
+				failed = true
+			}
 		}
 		if s.want != "" && after[n] != s.want {
 			t.Errorf("%s: states %s, want %s", desc, after[n], s.want)
@@ -397,7 +400,7 @@ func TestPaths(t *testing.T) {
 			c2s("SA", 100, 301, 0, "SYN_RECEIVED/ESTABLISHED"),
 			s2c("SA", 300, 101, 0, est),
 			c2s("A", 101, 301, 0, est),
-		}, reps: map[int]Report{3: {Retransmission: true}, 4: {Retransmission: true}},
+		}, reps: map[int]Report{3: {Kind: Retransmission}, 4: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{1, Server, Listen, SynReceived, CauseRecvSYN, "x"},
@@ -479,7 +482,7 @@ func TestPaths(t *testing.T) {
 			c2s("A", 101, 301, 0, est),
 			c2s("PA", 101, 301, 50, est),
 			s2c("A", 301, 151, 0, est),
-		}, reps: map[int]Report{4: {Retransmission: true}}},
+		}, reps: map[int]Report{4: {Kind: Retransmission}}},
 		// The SYN-ACK is lost and the client retransmits its SYN; the
 		// server's data and FIN, sent right after the SYN-ACK, reach the
 		// client only after the retransmitted SYN-ACK (reordering): its
@@ -492,7 +495,7 @@ func TestPaths(t *testing.T) {
 			s2c("SA", 300, 151, 0, "").after(1*sec + 10*ms),
 			c2s("A", 151, 301, 0, "ESTABLISHED/FIN_WAIT_1"),
 			c2s("A", 151, 502, 0, "CLOSE_WAIT/FIN_WAIT_2"),
-		}, reps: map[int]Report{4: {Retransmission: true}, 5: {Retransmission: true}}},
+		}, reps: map[int]Report{4: {Kind: Retransmission}, 5: {Kind: Retransmission}}},
 		{name: "SYN-ACK carries data", steps: []step{
 			c2s("S", 100, 0, 0, "SYN_SENT/SYN_RECEIVED"),
 			s2c("SA", 300, 101, 100, "ESTABLISHED/SYN_RECEIVED"),
@@ -510,7 +513,7 @@ func TestPaths(t *testing.T) {
 			c2s("S", 100, 0, 0, "").after(3 * sec),
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED"),
 			c2s("A", 101, 301, 0, est),
-		}, reps: map[int]Report{2: {Retransmission: true}, 3: {Retransmission: true}},
+		}, reps: map[int]Report{2: {Kind: Retransmission}, 3: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{1, Server, Listen, SynReceived, CauseRecvSYN, "ix"},
@@ -532,7 +535,7 @@ func TestPaths(t *testing.T) {
 			c2s("S", 100, 0, 0, "SYN_SENT/SYN_RECEIVED").after(1 * sec),
 			s2c("SA", 300, 101, 0, "").after(1*sec + 10*ms),
 			c2s("A", 101, 301, 0, est),
-		}, reps: map[int]Report{3: {Retransmission: true}, 4: {Retransmission: true}},
+		}, reps: map[int]Report{3: {Kind: Retransmission}, 4: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{2, Client, SynSent, Established, CauseRecvSYNACK, "ix"},
@@ -550,7 +553,7 @@ func TestPaths(t *testing.T) {
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED"),
 			s2c("SA", 300, 101, 0, "").after(1 * sec),
 			c2s("A", 101, 301, 0, est),
-		}, reps: map[int]Report{3: {Retransmission: true}},
+		}, reps: map[int]Report{3: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{2, Client, SynSent, Established, CauseRecvSYNACK, "ix"},
@@ -570,7 +573,7 @@ func TestPaths(t *testing.T) {
 			// (RFC 9293 section 3.10.7.4, fifth and seventh steps).
 			s2c("A", 301, 111, 0, est),
 			s2c("FA", 301, 111, 0, "CLOSE_WAIT/FIN_WAIT_1"),
-		}, reps: map[int]Report{4: {Retransmission: true}},
+		}, reps: map[int]Report{4: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{3, Server, SynReceived, Established, CauseRecvACKOfSYN, "ix"},
@@ -586,7 +589,7 @@ func TestPaths(t *testing.T) {
 			s2c("A", 301, 102, 0, "FIN_WAIT_2/CLOSE_WAIT"),
 			s2c("FA", 301, 102, 0, "TIME_WAIT/LAST_ACK"),
 			c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED"),
-		), reps: map[int]Report{5: {Retransmission: true}},
+		), reps: map[int]Report{5: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{4, Server, Established, CloseWait, CauseRecvFIN, "ix"},
@@ -608,7 +611,7 @@ func TestPaths(t *testing.T) {
 			// The client acknowledges that FIN, so it received it, and with
 			// it the acknowledgment of its own FIN.
 			c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED"),
-		), reps: map[int]Report{6: {Retransmission: true}},
+		), reps: map[int]Report{6: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{5, Client, FinWait1, FinWait2, CauseRecvACKOfFIN, "ix"},
@@ -624,7 +627,7 @@ func TestPaths(t *testing.T) {
 			c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED"),
 			s2c("FA", 301, 102, 0, "TIME_WAIT/LAST_ACK").after(32*sec),
 			c2s("A", 102, 302, 0, ""),
-		), reps: map[int]Report{7: {Retransmission: true}},
+		), reps: map[int]Report{7: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m,
 					tw{6, Server, LastAck, Closed, CauseRecvACKOfFIN, "ix"},
@@ -673,7 +676,7 @@ func TestPaths(t *testing.T) {
 			c2s("S", 100, 0, 0, "SYN_SENT/SYN_RECEIVED"),
 			c2s("S", 100, 0, 0, "").after(1 * sec),
 			s2c("RA", 0, 101, 0, "CLOSED/CLOSED"),
-		}, reps: map[int]Report{2: {Retransmission: true}},
+		}, reps: map[int]Report{2: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, _ []time.Time) {
 				if !m.Refused() || !m.Finished() {
 					t.Errorf("Refused %v Finished %v", m.Refused(), m.Finished())
@@ -765,7 +768,7 @@ func TestPaths(t *testing.T) {
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED"),
 			c2s("R", 101, 0, 0, "CLOSED/LISTEN"), // a SYN scan's RST
 			s2c("SA", 300, 101, 0, "CLOSED/SYN_RECEIVED").after(1 * sec),
-		}, reps: map[int]Report{4: {Retransmission: true}},
+		}, reps: map[int]Report{4: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m, tw{3, Client, Established, Closed, CauseSentRST, "c"})
 				wantStateAt(t, m, Server, at[3], SynReceived)
@@ -776,7 +779,7 @@ func TestPaths(t *testing.T) {
 			s2c("FPA", 301, 102, 100, "TIME_WAIT/LAST_ACK"),
 			c2s("R", 102, 0, 0, "CLOSED/CLOSED"), // data for a closed socket: Linux resets
 			s2c("FPA", 301, 102, 100, "CLOSED/LAST_ACK").after(1*sec),
-		), reps: map[int]Report{8: {Retransmission: true}},
+		), reps: map[int]Report{8: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				hasHistory(t, m, tw{7, Client, TimeWait, Closed, CauseSentRST, "c"})
 				wantStateAt(t, m, Server, at[7], LastAck)
@@ -949,7 +952,7 @@ func TestPaths(t *testing.T) {
 			s2c("A", 301, 201, 0, est),
 		}, win: map[int]uint16{1: 64240, 2: 65160, 3: 64240, 4: 65160, 5: 502, 6: 502, 7: 509},
 			ws:   map[int]int8{1: 7, 2: 7, 4: 7},
-			reps: map[int]Report{3: {Retransmission: true}, 4: {Retransmission: true}}},
+			reps: map[int]Report{3: {Kind: Retransmission}, 4: {Kind: Retransmission}}},
 		{name: "window scaling: a shift over 14 is taken as 14", steps: []step{
 			c2s("S", 100, 0, 0, "SYN_SENT/SYN_RECEIVED"),
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED"),
@@ -1047,7 +1050,7 @@ func TestPaths(t *testing.T) {
 			s2c("A", 300, 201, 0, est).after(180*sec), // the server's
 			c2s("A", 201, 301, 0, est),
 			c2s("PA", 201, 301, 10, est),
-		), reps: map[int]Report{6: {KeepAlive: true}, 8: {KeepAlive: true}, 10: {KeepAlive: true}},
+		), reps: map[int]Report{6: {Kind: KeepAlive}, 8: {Kind: KeepAlive}, 10: {Kind: KeepAlive}},
 			check: func(t *testing.T, m *Machine, _ []time.Time) {
 				for _, tr := range m.History() {
 					if tr.Packet > 3 {
@@ -1060,7 +1063,7 @@ func TestPaths(t *testing.T) {
 			s2c("A", 301, 102, 0, "FIN_WAIT_2/CLOSE_WAIT"),
 			s2c("A", 300, 102, 0, "FIN_WAIT_2/CLOSE_WAIT").after(60*sec),
 			c2s("A", 102, 301, 0, "FIN_WAIT_2/CLOSE_WAIT"),
-		), reps: map[int]Report{6: {KeepAlive: true}}},
+		), reps: map[int]Report{6: {Kind: KeepAlive}}},
 		// RFC 9293 section 3.8.6.1: the sender probes a zero window with
 		// one new octet and repeats it; a repeated probe resends an
 		// octet not yet acknowledged, so it is a retransmission, not a
@@ -1075,7 +1078,7 @@ func TestPaths(t *testing.T) {
 			s2c("A", 301, 1102, 0, est).after(5*sec), // window opens, the probe octet accepted
 			c2s("PA", 1102, 301, 100, est),
 		), win: map[int]uint16{5: 0, 7: 0, 9: 0},
-			reps: map[int]Report{8: {Retransmission: true}}},
+			reps: map[int]Report{8: {Kind: Retransmission}}},
 		{name: "zero-window probes at SND.UNA-1 (Linux) change nothing", steps: pThen(pOpen(),
 			c2s("PA", 101, 301, 1000, est),
 			s2c("A", 301, 1101, 0, est), // window 0
@@ -1085,7 +1088,7 @@ func TestPaths(t *testing.T) {
 			s2c("A", 301, 1101, 0, est).after(5*sec), // window opens
 			c2s("PA", 1101, 301, 100, est),
 		), win: map[int]uint16{5: 0, 7: 0},
-			reps: map[int]Report{6: {KeepAlive: true}, 8: {KeepAlive: true}}},
+			reps: map[int]Report{6: {Kind: KeepAlive}, 8: {Kind: KeepAlive}}},
 		{name: "retransmission detection", steps: pThen(pOpen(),
 			c2s("PA", 101, 301, 100, est),
 			c2s("PA", 101, 301, 100, est), // all of it again
@@ -1099,7 +1102,7 @@ func TestPaths(t *testing.T) {
 			c2s("FA", 251, 301, 0, "").after(1*sec),
 			s2c("A", 301, 252, 0, "FIN_WAIT_2/CLOSE_WAIT"),
 		), win: map[int]uint16{10: 2000},
-			reps: map[int]Report{5: {Retransmission: true}, 6: {Retransmission: true}, 11: {Retransmission: true}, 13: {Retransmission: true}}},
+			reps: map[int]Report{5: {Kind: Retransmission}, 6: {Kind: Retransmission}, 11: {Kind: Retransmission}, 13: {Kind: Retransmission}}},
 
 		// ---------------------------------------------------------------
 		// Sequence numbers wrapping past 2^32 (RFC 9293 section 3.4).
@@ -1121,7 +1124,7 @@ func TestPaths(t *testing.T) {
 			c2s("A", 0xFFFFFFFF, 0, 0, est).after(61 * time.Second), // SND.NXT-1 across the wrap
 			s2c("A", 0xFFFFFFFF, 0, 0, est),                         // the server's, likewise
 			c2s("PA", 0, 0, 10, est),
-		}, reps: map[int]Report{2: {Retransmission: true}, 5: {KeepAlive: true}, 6: {KeepAlive: true}}},
+		}, reps: map[int]Report{2: {Kind: Retransmission}, 5: {Kind: KeepAlive}, 6: {Kind: KeepAlive}}},
 		{name: "wrap: data across 2^32, retransmission, keep-alive, RST window", steps: []step{
 			c2s("S", 0xFFFFFF00, 0, 0, "SYN_SENT/SYN_RECEIVED"),
 			s2c("SA", 300, 0xFFFFFF01, 0, "ESTABLISHED/SYN_RECEIVED"),
@@ -1135,8 +1138,8 @@ func TestPaths(t *testing.T) {
 			c2s("R", 0xFFFFFFF0, 0, 0, est),
 			c2s("R", 0x101, 0, 0, "CLOSED/CLOSED"),
 		}, reps: map[int]Report{
-			6:  {Retransmission: true},
-			7:  {KeepAlive: true},
+			6:  {Kind: Retransmission},
+			7:  {Kind: KeepAlive},
 			8:  {Anomalies: RSTOutOfWindow},
 			9:  {Anomalies: RSTChallenged},
 			10: {Anomalies: RSTOutOfWindow},
@@ -1219,7 +1222,7 @@ func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 			c2s("S", 100, 0, 0, "SYN_SENT/LISTEN").after(1 * sec),
 			c2s("S", 100, 0, 0, "SYN_SENT/LISTEN").after(3 * sec),
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED").after(3*sec + 10*time.Millisecond),
-		}, reps: map[int]Report{2: {Retransmission: true}, 3: {Retransmission: true}},
+		}, reps: map[int]Report{2: {Kind: Retransmission}, 3: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				wantStateAt(t, m, Server, at[1], Listen)
 				wantStateAt(t, m, Server, at[3], Listen)
@@ -1230,7 +1233,7 @@ func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED"),
 			s2c("SA", 300, 101, 0, "SYN_SENT/SYN_RECEIVED").after(1 * sec),
 			c2s("A", 101, 301, 0, est),
-		}, reps: map[int]Report{3: {Retransmission: true}},
+		}, reps: map[int]Report{3: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				wantStateAt(t, m, Client, at[3], SynSent)
 				wantStateAt(t, m, Client, at[4], Established)
@@ -1241,7 +1244,7 @@ func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 			c2s("S", 100, 0, 0, "SYN_SENT/SYN_RECEIVED").after(1 * sec),
 			s2c("SA", 300, 101, 0, "SYN_SENT/SYN_RECEIVED").after(1*sec + 10*time.Millisecond),
 			c2s("A", 101, 301, 0, est),
-		}, reps: map[int]Report{3: {Retransmission: true}, 4: {Retransmission: true}},
+		}, reps: map[int]Report{3: {Kind: Retransmission}, 4: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				wantStateAt(t, m, Client, at[4], SynSent)
 				wantStateAt(t, m, Client, at[5], Established)
@@ -1253,7 +1256,7 @@ func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 			s2c("SA", 300, 101, 0, "ESTABLISHED/SYN_RECEIVED").after(1 * sec),
 			c2s("A", 101, 301, 0, "ESTABLISHED/SYN_RECEIVED"),
 			c2s("PA", 101, 301, 10, est),
-		}, reps: map[int]Report{4: {Retransmission: true}},
+		}, reps: map[int]Report{4: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				wantStateAt(t, m, Server, at[5], SynReceived)
 				wantStateAt(t, m, Server, at[6], Established)
@@ -1263,7 +1266,7 @@ func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 			c2s("FA", 101, 301, 0, "FIN_WAIT_1/ESTABLISHED").after(1*sec),
 			c2s("FA", 101, 301, 0, "FIN_WAIT_1/ESTABLISHED").after(3*sec),
 			s2c("A", 301, 102, 0, "FIN_WAIT_2/CLOSE_WAIT"),
-		), reps: map[int]Report{5: {Retransmission: true}, 6: {Retransmission: true}},
+		), reps: map[int]Report{5: {Kind: Retransmission}, 6: {Kind: Retransmission}},
 			check: func(t *testing.T, m *Machine, at []time.Time) {
 				wantStateAt(t, m, Server, at[4], Established)
 				wantStateAt(t, m, Server, at[6], Established)
@@ -1275,14 +1278,14 @@ func TestProvenLostCopiesAreNotAssumedDelivered(t *testing.T) {
 			c2s("FA", 101, 301, 0, "FIN_WAIT_1/CLOSE_WAIT").after(1*sec),
 			s2c("A", 301, 102, 0, "FIN_WAIT_1/CLOSE_WAIT"),
 			s2c("FA", 301, 102, 0, "TIME_WAIT/LAST_ACK"),
-		), reps: map[int]Report{6: {Retransmission: true}}},
+		), reps: map[int]Report{6: {Kind: Retransmission}}},
 		{name: "final ACK repeated after the FIN retransmission", steps: pThen(pOpen(),
 			c2s("FA", 101, 301, 0, "FIN_WAIT_1/CLOSE_WAIT"),
 			s2c("FA", 301, 102, 0, "TIME_WAIT/LAST_ACK"),
 			c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED"),
 			s2c("FA", 301, 102, 0, "TIME_WAIT/LAST_ACK").after(1*sec),
 			c2s("A", 102, 302, 0, "TIME_WAIT/LAST_ACK"),
-		), reps: map[int]Report{7: {Retransmission: true}}},
+		), reps: map[int]Report{7: {Kind: Retransmission}}},
 	}
 	for _, pc := range cases {
 		t.Run(pc.name, func(t *testing.T) { runPath(t, pc) })
@@ -1384,7 +1387,7 @@ func TestGiveUp(t *testing.T) {
 			c2s("S", 100, 0, 0, "SYN_SENT/SYN_RECEIVED"),
 			c2s("S", 100, 0, 0, "").after(time.Second),
 			c2s("S", 100, 0, 0, "").after(3 * time.Second),
-		}, reps: map[int]Report{2: {Retransmission: true}, 3: {Retransmission: true}}})
+		}, reps: map[int]Report{2: {Kind: Retransmission}, 3: {Kind: Retransmission}}})
 		end := at[3].Add(20 * time.Second)
 		m.GiveUp(end)
 		if states(m) != "CLOSED/LISTEN" || !m.Finished() {
@@ -1508,7 +1511,7 @@ func TestStateAtAfterRevisions(t *testing.T) {
 		s2c("A", 301, 102, 0, "FIN_WAIT_2/CLOSE_WAIT"),
 		s2c("FA", 301, 102, 0, "TIME_WAIT/LAST_ACK"),
 		c2s("A", 102, 302, 0, "TIME_WAIT/CLOSED"),
-	}, reps: map[int]Report{3: {Retransmission: true}, 4: {Retransmission: true}, 7: {Retransmission: true}}})
+	}, reps: map[int]Report{3: {Kind: Retransmission}, 4: {Kind: Retransmission}, 7: {Kind: Retransmission}}})
 	want := []string{1: "SYN_SENT/SYN_RECEIVED", 2: "SYN_SENT/SYN_RECEIVED", 3: "SYN_SENT/SYN_RECEIVED",
 		5: est, 6: "FIN_WAIT_1/ESTABLISHED", 8: "FIN_WAIT_2/CLOSE_WAIT", 9: "TIME_WAIT/LAST_ACK", 10: "TIME_WAIT/CLOSED"}
 	for n, w := range want {

@@ -16,7 +16,7 @@ func (m *Machine) Step(from Role, seg *Segment, at time.Time, pkt uint64) Report
 	synRetx := seg.Flags.Contains(SYN) && a.HasISN && seg.Seq == a.ISN
 	finRetx := seg.Flags.Contains(FIN) && a.HasFIN && seg.end()-1 == a.FIN
 	m.track(from, seg, &rep)
-	if rep.Retransmission {
+	if rep.Kind.Contains(Retransmission) {
 		// Retransmitting after a RST shows the RST never arrived.
 		m.revoke(from, evRecvRST, CauseLostRST)
 	}
@@ -79,14 +79,14 @@ func (m *Machine) track(from Role, seg *Segment, rep *Report) {
 		// peer has data outstanding (RFC 5681 section 2).
 		if a.HasAck && seg.Ack == a.Ack && seg.Len == 0 && !f.Intersects(SYN|FIN|RST) &&
 			seg.Window == a.rawWindow && b.hasSeq && seg.Ack.LessThan(b.SndNxt) {
-			rep.DupAck = true
+			rep.Kind |= DupAck
 		}
 		if !a.HasAck || a.Ack.LessThan(seg.Ack) {
 			a.Ack, a.HasAck = seg.Ack, true
 		}
 	}
 	if seg.Window == 0 && !f.Contains(RST) {
-		rep.ZeroWindow = true
+		rep.Kind |= ZeroWindow
 	}
 	a.rawWindow = seg.Window
 	if f.Contains(SYN) {
@@ -122,20 +122,20 @@ func (m *Machine) track(from Role, seg *Segment, rep *Report) {
 	case seg.Len <= 1 && !f.Intersects(SYN|FIN) && seg.Seq == a.SndNxt-1 && b.HasAck && b.Ack == a.SndNxt:
 		// A keep-alive is sent with nothing outstanding (RFC 9293 section
 		// 3.8.4); one byte repeated while unacknowledged is a retransmission.
-		rep.KeepAlive = true
+		rep.Kind |= KeepAlive
 	case consumes && end.LessThanEq(a.SndNxt):
 		if a.holeLen > 0 && a.holeStart.LessThanEq(seg.Seq) && end.LessThanEq(a.holeStart.Add(a.holeLen)) {
 			// It fills the gap the capture saw: it was sent before the
 			// segment after it, and overtaken or missed by the capture.
-			rep.OutOfOrder = true
+			rep.Kind |= OutOfOrder
 			if seg.Seq == a.holeStart {
 				a.holeStart, a.holeLen = end, a.holeLen-uint32(end-seg.Seq)
 			}
 		} else {
-			rep.Retransmission = true
+			rep.Kind |= Retransmission
 		}
 	case consumes && a.SndNxt.LessThan(seg.Seq):
-		rep.Gap = true
+		rep.Kind |= Gap
 		a.holeStart, a.holeLen = a.SndNxt, uint32(seg.Seq-a.SndNxt)
 	}
 	if a.HasFIN && seg.Len > 0 && a.FIN.LessThan(seg.Seq.Add(seg.Len)) && !f.Contains(FIN) {

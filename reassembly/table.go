@@ -257,10 +257,10 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64, h ui
 	d.Packets++
 	d.Bytes += uint64(s.PayloadLen)
 	d.IPBytes += uint64(s.IPLen)
-	if rep.Retransmission {
+	if rep.Kind.Contains(fsm.Retransmission) {
 		d.Retransmissions++
 	}
-	if rep.KeepAlive {
+	if rep.Kind.Contains(fsm.KeepAlive) {
 		d.KeepAlives++
 	}
 	c.Anomalies |= rep.Anomalies
