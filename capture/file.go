@@ -251,13 +251,7 @@ func (f *file) nextPcap(p *Packet) error {
 	}
 	f.packets++
 	f.offset += int64(pcapRecordHdrLen + len(data))
-	*p = Packet{
-		Data:     data,
-		Time:     ts,
-		Length:   length,
-		LinkType: f.linkType,
-		File:     f.index,
-	}
+	p.set(data, ts, length, f.linkType, f.index)
 	return nil
 }
 
@@ -315,13 +309,7 @@ func (f *file) nextPcapng(p *Packet) error {
 	if len(ci.AncillaryData) > 0 {
 		lt, _ = ci.AncillaryData[0].(layers.LinkType)
 	}
-	*p = Packet{
-		Data:     data,
-		Time:     ci.Timestamp,
-		Length:   ci.Length,
-		LinkType: lt,
-		File:     f.index,
-	}
+	p.set(data, ci.Timestamp, ci.Length, lt, f.index)
 	return nil
 }
 

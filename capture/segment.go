@@ -26,6 +26,14 @@ type Packet struct {
 	File int
 }
 
+// set fills p with a packet read from a file (Num is the merger's). Field
+// by field: a composite literal was built on the stack with narrow stores
+// and copied into p with 16-byte loads, each of which waited for the
+// stores it overlapped (a store-forwarding stall, five a packet).
+func (p *Packet) set(data []byte, ts time.Time, length int, lt layers.LinkType, file int) {
+	p.Data, p.Time, p.Length, p.LinkType, p.Num, p.File = data, ts, length, lt, 0, file
+}
+
 // TCP header flag bits, as they sit in byte 13 of the header.
 const (
 	FlagFIN uint8 = 1 << iota
