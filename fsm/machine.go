@@ -175,14 +175,18 @@ func (m *Machine) hist(i int) *transition {
 	return &m.spill[i-histInline]
 }
 
-// appendHist adds a transition to the history.
-func (m *Machine) appendHist(t transition) {
+// appendHist adds a transition to the history and returns it: the caller
+// sets every field (the place may hold an older machine's transition).
+func (m *Machine) appendHist() *transition {
+	var t *transition
 	if m.nhist < histInline {
-		m.inline[m.nhist] = t
+		t = &m.inline[m.nhist]
 	} else {
-		m.spill = append(m.spill, t)
+		m.spill = append(m.spill, transition{})
+		t = &m.spill[len(m.spill)-1]
 	}
 	m.nhist++
+	return t
 }
 
 // TimeWaitSince returns when the endpoint with role r entered TIME_WAIT,

@@ -429,11 +429,13 @@ func (m *Machine) revoke(r Role, ev event, c Cause) bool {
 	return true
 }
 
+// record appends a transition to the history, field by field: built
+// whole, it was written to the stack a byte at a time and copied with
+// 16-byte loads, which wait for the narrow stores they span.
 func (m *Machine) record(r Role, from, to State, c Cause, certain, revision bool) {
-	m.appendHist(transition{
-		at: m.now, pkt: m.pkt, role: r, from: from, to: to,
-		cause: c, certain: certain, revision: revision,
-	})
+	t := m.appendHist()
+	t.at, t.pkt, t.role, t.from, t.to = m.now, m.pkt, r, from, to
+	t.cause, t.certain, t.revision, t.revised = c, certain, revision, false
 }
 
 // confirm marks the newest inferred event ev of the endpoint with role r,
