@@ -145,7 +145,8 @@ type Table struct {
 	now       time.Time
 	nextTick  time.Time
 	stats     Stats
-	seg       fsm.Segment
+	seg       fsm.Segment    // the segment the machine steps with
+	zseg      zeek.Segment   // and Zeek's analysis
 	tr        fsm.Transition // what Config.Transition is handed
 	// free holds connections to reuse (Config.Recycle); released holds
 	// those that left during the current call, reusable from the next.
@@ -314,10 +315,10 @@ func (t *Table) vocabularies(c *Conn, s *capture.Segment, from fsm.Role, cut boo
 		})
 		c.FlagCounts.Add(c.Flags)
 	}
-	c.Zeek.Add((from == fsm.Client) == c.FirstFromClient, zeek.Segment{
-		Flags: t.seg.Flags, Seq: s.Seq, Ack: s.Ack, Window: s.Window, Len: s.PayloadLen, IPLen: s.IPLen, Time: ts,
-		PayloadCut: cut,
-	})
+	z := &t.zseg // field by field, as t.seg (see add)
+	z.Flags, z.Seq, z.Ack, z.Window, z.Len, z.IPLen = t.seg.Flags, s.Seq, s.Ack, s.Window, s.PayloadLen, s.IPLen
+	z.Time, z.PayloadCut, z.BadChecksum = ts, cut, false
+	c.Zeek.Add((from == fsm.Client) == c.FirstFromClient, z)
 }
 
 // reusedBy reports whether a SYN from src starts a new connection on the

@@ -134,9 +134,15 @@ func (c *Conn) Flipped() bool { return c.flipped }
 // isOrig reports whether endpoint i is the originator.
 func (c *Conn) isOrig(i int) bool { return uint8(i) == c.orig }
 
-// Add takes one segment. a is true when it was sent by A, the endpoint that
-// sent the first segment given to this Conn.
-func (c *Conn) Add(a bool, s Segment) {
+// Add takes one segment, which it only reads. a is true when it was sent
+// by A, the endpoint that sent the first segment given to this Conn.
+//
+// The segment comes by pointer, and is read field by field: passed whole
+// (eleven fields, too many for registers), it was copied from where the
+// caller had just written it a field at a time, with wide loads that wait
+// for those narrow stores, and copied again for each function it went on
+// to.
+func (c *Conn) Add(a bool, s *Segment) {
 	c.init()
 	now := s.Time.UnixNano()
 	if !c.started {
@@ -147,12 +153,7 @@ func (c *Conn) Add(a bool, s Segment) {
 		c.attemptAt = 0 // the attempt timer went off (Expired tells what it did)
 	}
 	c.lastSeen = now
-	if s.Len < 0 {
-		s.Len = 0
-	}
-	if s.IPLen < 0 {
-		s.IPLen = 0
-	}
+	n := max(s.Len, 0) // the payload's length
 	e := 1
 	if a {
 		e = 0
@@ -164,11 +165,11 @@ func (c *Conn) Add(a bool, s Segment) {
 		}
 		return
 	}
-	c.flipAfterSYNACK(s)
-	c.process(e, s)
+	c.flipAfterSYNACK(s, n)
+	c.process(e, s, n)
 	// ConnSize counts the segment for its sender.
 	c.ep[e].pkts++
-	c.ep[e].ipBytes += uint64(s.IPLen)
+	c.ep[e].ipBytes += uint64(max(s.IPLen, 0))
 	c.closeDeferred()
 	if !c.longIdle && (!c.ep[0].inHandshake() || !c.ep[1].inHandshake()) {
 		c.longIdle = true
@@ -180,12 +181,13 @@ func (c *Conn) Add(a bool, s Segment) {
 // a scan's SYN-ACK draws a RST or nothing, so this is a connection whose
 // SYN was missed (Zeek 5.1, zeek/zeek#2191). The SYN-ACK's sender becomes
 // the established responder; the history is rewritten to start with '^'.
-func (c *Conn) flipAfterSYNACK(s Segment) {
+// n is the segment's payload length.
+func (c *Conn) flipAfterSYNACK(s *Segment, n int) {
 	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
 	if o.state != SynAckSent || r.state != Inactive {
 		return
 	}
-	if s.Flags.Intersects(fsm.SYN|fsm.FIN|fsm.RST) || (!s.Flags.Contains(fsm.ACK) && s.Len == 0) {
+	if s.Flags.Intersects(fsm.SYN|fsm.FIN|fsm.RST) || (!s.Flags.Contains(fsm.ACK) && n == 0) {
 		return
 	}
 	c.flipRoles()
@@ -193,8 +195,9 @@ func (c *Conn) flipAfterSYNACK(s Segment) {
 	c.hist.flip()
 }
 
-// process is TCPSessionAdapter::Process for one segment from endpoint e.
-func (c *Conn) process(e int, s Segment) {
+// process is TCPSessionAdapter::Process for one segment from endpoint e,
+// whose payload is n bytes long.
+func (c *Conn) process(e int, s *Segment, n int) {
 	ep, peer := &c.ep[e], &c.ep[e^1]
 	isOrig := c.isOrig(e)
 	f := s.Flags
@@ -202,7 +205,7 @@ func (c *Conn) process(e int, s Segment) {
 
 	c.setPartialStatus(isOrig, syn, ack)
 
-	segLen := s.Len
+	segLen := n
 	if syn {
 		segLen++
 	}
@@ -210,13 +213,13 @@ func (c *Conn) process(e int, s Segment) {
 		segLen++
 	}
 	if rst {
-		segLen -= s.Len // a RST's payload is not part of the stream
+		segLen -= n // a RST's payload is not part of the stream
 	}
 	onePast := s.Seq + uint32(segLen)
 	c.initEndpoint(ep, syn, s.Seq, onePast)
 
 	relSeq, underflow := ep.relativeSeq(s.Seq, ep.last, ep.seqWraps)
-	c.updateHistory(isOrig, ep, f, relSeq, s.Len)
+	c.updateHistory(isOrig, ep, f, relSeq, n)
 
 	// update_window: a zero window is logged unless it comes with or after
 	// a RST, or after the peer's FIN.
@@ -260,8 +263,8 @@ func (c *Conn) process(e int, s Segment) {
 		}
 	}
 
-	deltaLast := c.updateLastSeq(isOrig, ep, onePast, syn, fin, rst, s.Len)
-	doClose := c.updateStateMachine(e, s, deltaLast)
+	deltaLast := c.updateLastSeq(isOrig, ep, onePast, syn, fin, rst, n)
+	doClose := c.updateStateMachine(e, s, n, deltaLast)
 
 	if ack {
 		// After the state machine, so a gap revealed by a FIN's or RST's
@@ -276,12 +279,12 @@ func (c *Conn) process(e int, s Segment) {
 		c.firstSeen |= 2
 	}
 
-	if s.Len > 0 && !rst && !underflow && !s.PayloadCut {
+	if n > 0 && !rst && !underflow && !s.PayloadCut {
 		relData := relSeq
 		if syn {
 			relData++
 		}
-		c.dataSent(e, relData, uint64(s.Len))
+		c.dataSent(e, relData, uint64(n))
 	}
 
 	if doClose {
@@ -397,8 +400,9 @@ func (c *Conn) updateLastSeq(isOrig bool, ep *endpoint, onePast uint32, syn, fin
 }
 
 // updateStateMachine is TCPSessionAdapter::UpdateStateMachine for a segment
-// from endpoint e; it reports whether the segment closes e's side.
-func (c *Conn) updateStateMachine(e int, s Segment, deltaLast int32) (doClose bool) {
+// from endpoint e with an n-byte payload; it reports whether the segment
+// closes e's side.
+func (c *Conn) updateStateMachine(e int, s *Segment, n int, deltaLast int32) (doClose bool) {
 	ep, peer := &c.ep[e], &c.ep[e^1]
 	isOrig := c.isOrig(e)
 	f := s.Flags
@@ -442,7 +446,7 @@ func (c *Conn) updateStateMachine(e int, s Segment, deltaLast int32) (doClose bo
 		if ep.state == Inactive {
 			// No control flag changed the state.
 			switch {
-			case !isOrig && s.Len == 0 && c.ep[c.orig].state == SynSent:
+			case !isOrig && n == 0 && c.ep[c.orig].state == SynSent:
 				// An ACK of the SYN before the SYN-ACK: not yet a
 				// partial connection.
 			case ack && peer.state == Established:
@@ -654,7 +658,7 @@ func (c *Conn) closeDeferred() {
 // while the originator was never seen, a SYN-ACK) whose sequence number is
 // not this connection's, or any such SYN once either side has closed.
 // The caller then gives s to a new Conn.
-func (c *Conn) IsReuse(s Segment) bool {
+func (c *Conn) IsReuse(s *Segment) bool {
 	if !c.started || !s.Flags.Contains(fsm.SYN) {
 		return false
 	}

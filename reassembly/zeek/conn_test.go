@@ -83,7 +83,7 @@ func feed(c *Conn, steps []step) {
 	at := t0
 	for _, st := range steps {
 		st.s.Time = at
-		c.Add(st.a, st.s)
+		c.Add(st.a, &st.s)
 		at = at.Add(time.Millisecond)
 	}
 }
@@ -390,11 +390,11 @@ func TestPortReuse(t *testing.T) {
 	for _, st := range append(first, second...) {
 		st.s.Time = at
 		at = at.Add(time.Second)
-		if cur.IsReuse(st.s) {
+		if cur.IsReuse(&st.s) {
 			cur = &Conn{}
 			conns = append(conns, cur)
 		}
-		cur.Add(st.a, st.s)
+		cur.Add(st.a, &st.s)
 	}
 	if len(conns) != 2 {
 		t.Fatalf("%d connections, want 2", len(conns))
@@ -427,7 +427,7 @@ func TestIsReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := run(false, tt.steps)
-		if got := c.IsReuse(tt.next.s); got != tt.want {
+		if got := c.IsReuse(&tt.next.s); got != tt.want {
 			t.Errorf("%s: IsReuse %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -484,11 +484,11 @@ func TestAddAllocs(t *testing.T) {
 		var c Conn
 		for _, st := range steps {
 			st.s.Time = t0
-			c.Add(st.a, st.s)
+			c.Add(st.a, &st.s)
 		}
 		_ = c.State()
 		_ = c.AppendHistory(buf[:0])
-		_ = c.IsReuse(steps[0].s)
+		_ = c.IsReuse(&steps[0].s)
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per connection, want 0", allocs)
@@ -506,7 +506,7 @@ func BenchmarkAdd(b *testing.B) {
 		}
 		st := steps[i%len(steps)]
 		st.s.Time = t0
-		c.Add(st.a, st.s)
+		c.Add(st.a, &st.s)
 	}
 }
 

@@ -15,7 +15,7 @@ func ExampleConn() {
 	var c zeek.Conn
 	add := func(fromA bool, f fsm.Flags, seq, ack uint32, n int) {
 		t = t.Add(time.Millisecond)
-		c.Add(fromA, zeek.Segment{Flags: f, Seq: seq, Ack: ack, Len: n, IPLen: 40 + n, Window: 512, Time: t})
+		c.Add(fromA, &zeek.Segment{Flags: f, Seq: seq, Ack: ack, Len: n, IPLen: 40 + n, Window: 512, Time: t})
 	}
 	// A is the server: its SYN-ACK is the first segment seen.
 	add(true, fsm.SYN|fsm.ACK, 5000, 1001, 0)

@@ -102,7 +102,7 @@ func FuzzConn(f *testing.F) {
 		}
 		var pkts, ipBytes uint64
 		for i, s := range segs {
-			c.Add(as[i], s)
+			c.Add(as[i], &segs[i])
 			if !s.BadChecksum {
 				pkts++
 				ipBytes += uint64(s.IPLen)
@@ -115,8 +115,8 @@ func FuzzConn(f *testing.F) {
 		}
 		allocs := testing.AllocsPerRun(1, func() {
 			var c Conn
-			for i, s := range segs {
-				c.Add(as[i], s)
+			for i := range segs {
+				c.Add(as[i], &segs[i])
 			}
 			_ = c.State()
 		})

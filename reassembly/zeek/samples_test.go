@@ -110,7 +110,7 @@ func zeekLog(w io.Writer, path string) error {
 		}
 		k := pairOf(s.Src, s.Dst)
 		e := cur[k]
-		if e == nil || e.c.Expired(p.Time) || e.c.IsReuse(zs) {
+		if e == nil || e.c.Expired(p.Time) || e.c.IsReuse(&zs) {
 			e = &entry{c: &zeek.Conn{}, a: s.Src, b: s.Dst}
 			if zeek.FlipsOnCreate(zs.Flags, s.Src.Port(), s.Dst.Port(), zeek.LikelyServerPort) {
 				e.c.StartFlipped()
@@ -118,7 +118,7 @@ func zeekLog(w io.Writer, path string) error {
 			cur[k] = e
 			all = append(all, e)
 		}
-		e.c.Add(s.Src == e.a, zs)
+		e.c.Add(s.Src == e.a, &zs)
 	}
 	for _, e := range all {
 		fmt.Fprintln(w, logLine(name, e))
