@@ -112,7 +112,9 @@ func unpack(b *body, image []byte) {
 	data := image[mapLen+(n+1)/2:]
 	whole := data[:cap(data)]
 	var at, k uint // unsigned, and shifts masked: no checks for the compiler to add
-	for q, m := range bitmap {
+	// Ranging over bitmap[:], not bitmap: an array ranged over is copied
+	// first, with wide loads of the words just stored (a stall).
+	for q, m := range bitmap[:] {
 		for ; m != 0; m &= m - 1 {
 			i := 64*q + bits.TrailingZeros64(m)
 			l := uint(lens[k>>1]>>((k&1)<<2)&0xf) + 1
