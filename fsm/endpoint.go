@@ -67,8 +67,12 @@ type Endpoint struct {
 	wasOpen                    bool // it has been in a state other than CLOSED and LISTEN
 }
 
+// reset makes e a new endpoint in state s. It clears e and then sets the
+// fields: a literal was built on the stack and copied with wide loads of
+// its fields' narrow stores, which wait for them.
 func (e *Endpoint) reset(s State, passive bool) {
-	*e = Endpoint{State: s, initial: s, base: s, Passive: passive, WScale: -1}
+	*e = Endpoint{}
+	e.State, e.initial, e.base, e.Passive, e.WScale = s, s, s, passive, -1
 }
 
 // event is something that happened to one endpoint.

@@ -111,7 +111,8 @@ const histInline = 12
 // recycled machine does not allocate again.
 func (m *Machine) Reset(cfg Config) {
 	spill := m.spill[:0]
-	*m = Machine{cfg: cfg, spill: spill}
+	*m = Machine{} // then the fields, as Endpoint.reset does
+	m.cfg, m.spill = cfg, spill
 	m.ep[Client].reset(Closed, false)
 	m.ep[Server].reset(Listen, true)
 }
