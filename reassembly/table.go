@@ -578,8 +578,12 @@ func (t *Table) alloc() *Conn {
 		c.body = t.getBody()
 	}
 	b := c.body
-	b.Dir, b.FlagCounts = [2]Dir{}, wireshark.Counts{}
-	b.Wireshark, b.Zeek = wireshark.Conn{}, zeek.Conn{}
+	// One at a time: assigned together, the zero values were built on
+	// the stack and copied with loads spanning two of those stores.
+	b.Dir = [2]Dir{}
+	b.FlagCounts = wireshark.Counts{}
+	b.Wireshark = wireshark.Conn{}
+	b.Zeek = zeek.Conn{}
 	return c
 }
 
