@@ -219,8 +219,15 @@ func newOrderedRows(out *connsWriter) *orderedRows {
 	return r
 }
 
-// write hands a row to the writer.
-func (r *orderedRows) write(row connRow) {
+// slot returns the next place in the batch for the writer, cleared; the
+// row made there goes with the batch at the next call of slot or stop.
+// (Rows are made where they go: a row returned and passed by value was
+// copied four times, 408 bytes each.)
+func (r *orderedRows) slot() *connRow {
+	if len(r.batch) == rowBatch {
+		r.batches <- r.batch
+		r.batch = nil
+	}
 	if r.batch == nil {
 		select {
 		case r.batch = <-r.spare:
@@ -228,11 +235,10 @@ func (r *orderedRows) write(row connRow) {
 			r.batch = make([]connRow, 0, rowBatch)
 		}
 	}
-	r.batch = append(r.batch, row)
-	if len(r.batch) == rowBatch {
-		r.batches <- r.batch
-		r.batch = nil
-	}
+	r.batch = r.batch[:len(r.batch)+1]
+	p := &r.batch[len(r.batch)-1]
+	*p = connRow{}
+	return p
 }
 
 func (r *orderedRows) started(time.Time) {}
@@ -240,7 +246,7 @@ func (r *orderedRows) started(time.Time) {}
 func (r *orderedRows) add(c *reassembly.Conn) {
 	switch {
 	case c.ID < r.next:
-		r.write(r.row(c)) // late: rows after it were written
+		r.row(r.slot(), c) // late: rows after it were written
 		return
 	case c.ID > r.next:
 		r.hold(c)
@@ -249,16 +255,16 @@ func (r *orderedRows) add(c *reassembly.Conn) {
 		}
 		return
 	}
-	r.write(r.row(c))
+	r.row(r.slot(), c)
 	r.next++
 	r.drain()
 }
 
-// row makes the row of c, with the fields only JSON shows when it is JSON.
-func (r *orderedRows) row(c *reassembly.Conn) connRow {
-	row := newConnRow(c, r.out.json)
-	row.ZeekHistory = r.history(c)
-	return row
+// row makes the row of c in p, with the fields only JSON shows when it is
+// JSON.
+func (r *orderedRows) row(p *connRow, c *reassembly.Conn) {
+	fillConnRow(p, c, r.out.json)
+	p.ZeekHistory = r.history(c)
 }
 
 // history returns c's Zeek history, as the same string for every row with
@@ -288,7 +294,7 @@ func (r *orderedRows) hold(c *reassembly.Conn) {
 		i = r.nheld
 		r.nheld++
 	}
-	*r.place(i) = r.row(c)
+	r.row(r.place(i), c)
 	r.waiting[c.ID] = i
 }
 
@@ -299,7 +305,7 @@ func (r *orderedRows) place(i int32) *connRow { return &r.held[i/heldPage][i%hel
 func (r *orderedRows) writeHeld(id uint64, i int32) {
 	delete(r.waiting, id)
 	p := r.place(i)
-	r.write(*p)
+	*r.slot() = *p
 	*p = connRow{}
 	r.free = append(r.free, i)
 }
@@ -355,29 +361,32 @@ func (r *orderedRows) close(*analysis) error {
 	return r.out.flush()
 }
 
-// newConnRow makes the row of c, but for its Zeek history (see
-// orderedRows.history); the fields the text table does not show are
-// filled only for JSON.
-func newConnRow(c *reassembly.Conn, json bool) connRow {
-	dir := func(d reassembly.Dir) dirJSON {
-		return dirJSON{d.Packets, d.Bytes, d.IPBytes, d.Retransmissions, d.KeepAlives}
-	}
-	r := connRow{
-		ID: c.ID, Proto: proto(c.IPv6()), client: c.Client, server: c.Server,
-		RolesGuessed: c.Roles.Guessed(), PickedUp: c.Machine.PickedUp(),
-		Duration: c.Last.Sub(c.First).Seconds(),
-		C2S:      dir(c.Dir[fsm.Client]), S2C: dir(c.Dir[fsm.Server]),
-		ClientState: c.Machine.State(fsm.Client).String(), ServerState: c.Machine.State(fsm.Server).String(),
-		Ending: c.Ending(), ZeekConnState: c.Zeek.State(),
-		first: c.First, clientState: c.Machine.State(fsm.Client), serverState: c.Machine.State(fsm.Server),
-	}
+// fillConnRow makes the row of c in r, but for its Zeek history (see
+// orderedRows.history); the fields the text table does not show are filled
+// only for JSON. The fields are set one by one: a literal is built on the
+// stack and copied, with wide loads of what narrow stores just wrote.
+func fillConnRow(r *connRow, c *reassembly.Conn, json bool) {
+	*r = connRow{}
+	cs, ss := c.Machine.State(fsm.Client), c.Machine.State(fsm.Server)
+	r.ID, r.Proto, r.client, r.server = c.ID, proto(c.IPv6()), c.Client, c.Server
+	r.RolesGuessed, r.PickedUp = c.Roles.Guessed(), c.Machine.PickedUp()
+	r.Duration = c.Last.Sub(c.First).Seconds()
+	r.C2S.set(&c.Dir[fsm.Client])
+	r.S2C.set(&c.Dir[fsm.Server])
+	r.ClientState, r.ServerState = cs.String(), ss.String()
+	r.Ending, r.ZeekConnState = c.Ending(), c.Zeek.State()
+	r.first, r.clientState, r.serverState = c.First, cs, ss
 	if json {
 		r.Client, r.Server = c.Client.String(), c.Server.String()
 		r.RolesBy = c.Roles.String()
 		r.FirstSeen, r.LastSeen = c.First.UTC().Format(time.RFC3339Nano), c.Last.UTC().Format(time.RFC3339Nano)
 		r.Anomalies, r.Analysis = c.Anomalies.Names(), c.FlagCounts.Map()
 	}
-	return r
+}
+
+// set copies one direction's counters into d.
+func (d *dirJSON) set(s *reassembly.Dir) {
+	d.Packets, d.Bytes, d.IPBytes, d.Retransmissions, d.KeepAlives = s.Packets, s.Bytes, s.IPBytes, s.Retransmissions, s.KeepAlives
 }
 
 // connsWriter writes rows as a text table or JSON Lines. The table's
