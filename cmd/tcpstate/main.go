@@ -42,9 +42,12 @@ const (
 
 // run executes the command line args and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdin, stdout, stderr)
+	root, stop := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	if perr := stop(); err == nil {
+		err = perr
+	}
 	switch {
 	case err == nil:
 		return exitOK

@@ -55,9 +55,11 @@ type streams struct {
 	stdout, stderr io.Writer
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+// newRootCmd builds the command tree. stop ends what the run started
+// besides the command itself (a --cpuprofile), whether it failed or not.
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) (root *cobra.Command, stop func() error) {
 	st := &streams{stdin: stdin, stdout: stdout, stderr: stderr}
-	root := &cobra.Command{
+	root = &cobra.Command{
 		Use:   "tcpstate",
 		Short: "Reconstruct the TCP state of both endpoints of every connection in a capture",
 		Long: `tcpstate reads packet captures (pcap or pcapng, gzip-compressed or not),
@@ -98,7 +100,9 @@ speed while the table grows.`,
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(newNetstatCmd(st), newConnsCmd(st), newEventsCmd(st), newLadderCmd(st), newDiagramCmd(st), newStatsCmd(st))
-	return root
+	prof := new(cpuProfile)
+	addCPUProfileFlag(root, prof)
+	return root, prof.stop
 }
 
 // sourceOptions are the flags every analysing command takes.
