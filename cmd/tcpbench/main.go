@@ -22,6 +22,7 @@
 //	go run ./cmd/tcpbench -gen -10m            # and 1M and 10M packets at 500 conns/s: is peak memory flat?
 //	go run ./cmd/tcpbench -gen -flood 2000000  # and a SYN flood against --max-conns
 //	go run ./cmd/tcpbench big.pcap             # measure a capture you have
+//	go run ./cmd/tcpbench -gen -10m -pgo cmd/tcpstate/default.pgo  # profile the profile-guided build anew
 package main
 
 import (
@@ -69,6 +70,7 @@ type options struct {
 	maxConns int
 	tshark   bool
 	runs     int
+	pgo      string
 }
 
 func main() {
@@ -81,6 +83,7 @@ func main() {
 	flag.IntVar(&o.maxConns, "max-conns", 100000, "--max-conns for tcpstate on the flood")
 	noTshark := flag.Bool("no-tshark", false, "skip tshark even when it is installed")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each pass; the median wall time is shown")
+	flag.StringVar(&o.pgo, "pgo", "", "instead of measuring, profile tcpstate conns and netstat on the captures (-runs times each) and write the merged CPU profile to `FILE`: cmd/tcpstate/default.pgo, from which go build makes the profile-guided build")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: tcpbench [-gen [-10m] [-flood N]] [capture ...]\n\n")
 		flag.PrintDefaults()
@@ -146,7 +149,12 @@ func bench(files []string, o options) error {
 		fmt.Printf("load average before: %s (other work on the machine makes wall times noisy; CPU times are steadier)\n", load)
 	}
 	tcpstate := filepath.Join(tmp, "tcpstate")
-	if err := goBuild(tcpstate, "./cmd/tcpstate"); err != nil {
+	var buildFlags []string
+	if o.pgo != "" {
+		// The profile is of the plain build, whatever default.pgo holds.
+		buildFlags = []string{"-pgo=off"}
+	}
+	if err := goBuild(tcpstate, "./cmd/tcpstate", buildFlags...); err != nil {
 		return err
 	}
 	var large, flood string
@@ -194,6 +202,9 @@ func bench(files []string, o options) error {
 	}
 	if len(files) == 0 {
 		return errors.New("no capture to measure: name one, or use -gen")
+	}
+	if o.pgo != "" {
+		return profile(tcpstate, files, o.runs, o.pgo, tmp)
 	}
 	haveTshark := false
 	if _, err := exec.LookPath("tshark"); err == nil && o.tshark {
@@ -371,8 +382,8 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-func goBuild(out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+func goBuild(out, pkg string, flags ...string) error {
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, pkg)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build %s: %w (run tcpbench from the repository root)", pkg, err)
@@ -615,4 +626,50 @@ func tablePass(path string) (int64, reassembly.Stats, time.Duration, error) {
 	st := t.Stats()
 	t.Flush()
 	return n, st, t.Now().Sub(first), err
+}
+
+// profile runs tcpstate conns and netstat on every capture, runs times
+// each, with --cpuprofile, and merges the profiles into out (written
+// beside it under a temporary name, then renamed).
+func profile(tcpstate string, files []string, runs int, out, tmp string) error {
+	var profs []string
+	for _, f := range files {
+		if err := warm(f); err != nil {
+			return err
+		}
+		for i := range max(runs, 1) {
+			for _, command := range []string{"conns", "netstat"} {
+				p := filepath.Join(tmp, fmt.Sprintf("%s-%s-%d.pprof", filepath.Base(f), command, i))
+				fmt.Printf("profiling tcpstate %s -r %s (%d of %d)\n", command, f, i+1, max(runs, 1))
+				cmd := exec.Command(tcpstate, command, "-q", "--cpuprofile", p, "-r", f)
+				cmd.Stderr = os.Stderr
+				if err := cmd.Run(); err != nil {
+					return fmt.Errorf("tcpstate %s -r %s: %w", command, f, err)
+				}
+				profs = append(profs, p)
+			}
+		}
+	}
+	merged, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(merged.Name())
+	cmd := exec.Command("go", append([]string{"tool", "pprof", "-proto"}, profs...)...)
+	cmd.Stdout, cmd.Stderr = merged, os.Stderr
+	if err := cmd.Run(); err != nil {
+		merged.Close()
+		return fmt.Errorf("go tool pprof -proto: %w", err)
+	}
+	if err := merged.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(merged.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(merged.Name(), out); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (%d profiles merged)\n", out, len(profs))
+	return nil
 }
