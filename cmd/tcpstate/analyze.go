@@ -113,6 +113,9 @@ type analyzeOptions struct {
 	// then holds only those keep kept, and packed connections are not all
 	// unpacked at once.
 	visit bool
+	// quiet says the command makes next to no garbage while the table
+	// grows (see growQuietly).
+	quiet bool
 	// keep, if set, says which connections that left the table before the
 	// end the command needs in analysis.conns: memory then holds only those
 	// (the connections still in the table at the end are there too, unless
@@ -135,6 +138,9 @@ func analyze(o *sourceOptions, st *streams, ao analyzeOptions) (*analysis, error
 		}
 	}
 	a := &analysis{maxConns: o.maxConns, in: in}
+	if ao.quiet {
+		growQuietly()
+	}
 	var finished []*reassembly.Conn
 	cfg := reassembly.Config{
 		FSM:              fsm.Config{MSL: o.timeWait / 2},

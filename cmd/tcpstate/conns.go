@@ -138,7 +138,7 @@ func runConns(o *connsOptions, st *streams) error {
 		return false
 	}
 	// Wireshark's analysis flags are a field of the JSON rows only.
-	ao := analyzeOptions{keep: keep, started: w.started, recycle: true, drain: true, noWireshark: o.format != "json"}
+	ao := analyzeOptions{keep: keep, started: w.started, recycle: true, drain: true, noWireshark: o.format != "json", quiet: o.format == "text"}
 	a, err := analyze(&o.sourceOptions, st, ao)
 	if err != nil {
 		if r, ok := w.(*orderedRows); ok {

@@ -104,3 +104,61 @@ func TestFloor(t *testing.T) {
 	}
 	runtime.KeepAlive(table)
 }
+
+// TestGrowQuietly: after a collection, conns' text table and netstat
+// leave quietHeadroom above the live heap (far more than growPercent of
+// a test's small heap) until settle; conns --json and events keep
+// growPercent; after settle the target stays gcPercent and the watch
+// stops.
+func TestGrowQuietly(t *testing.T) {
+	defer debug.SetGCPercent(gcTarget())
+	defer func() {
+		pace.Lock()
+		pace.on, pace.settled = false, false
+		pace.Unlock()
+	}()
+	// afterGC collects and gives the cleanups that follow time to run.
+	afterGC := func() {
+		runtime.GC()
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		args  []string
+		quiet bool
+	}{
+		{[]string{"conns"}, true},
+		{[]string{"netstat"}, true},
+		{[]string{"conns", "--json"}, false},
+		{[]string{"events"}, false},
+	} {
+		pace.Lock()
+		pace.on, pace.settled = true, false
+		pace.Unlock()
+		debug.SetGCPercent(growPercent)
+		// A TIME_WAIT longer than the capture: it never settles by itself.
+		args := append(c.args, "-q", "--time-wait", "1h", "-r", sample("kernel-states.pcap"))
+		var out, errb bytes.Buffer
+		if code := run(args, nil, &out, &errb); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		afterGC()
+		got := gcTarget()
+		switch {
+		case c.quiet && got < 2*growPercent:
+			t.Errorf("%v: target %d after a collection, want the headroom's (well over %d)", c.args, got, growPercent)
+		case !c.quiet && got != growPercent:
+			t.Errorf("%v: target %d after a collection, want %d", c.args, got, growPercent)
+		}
+		settle()
+		afterGC()
+		if got := gcTarget(); got != gcPercent {
+			t.Errorf("%v: target %d after settle and a collection, want %d", c.args, got, gcPercent)
+		}
+		pace.Lock()
+		watching := pace.quiet
+		pace.Unlock()
+		if watching {
+			t.Errorf("%v: still watching the collections after settle", c.args)
+		}
+	}
+}

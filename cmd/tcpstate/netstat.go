@@ -145,7 +145,7 @@ func runNetstat(o *netstatOptions, st *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	ao := analyzeOptions{plain: true}
+	ao := analyzeOptions{plain: true, quiet: true}
 	if o.at != "" {
 		ts, err := parseTimeSpec(o.at)
 		if err != nil {
