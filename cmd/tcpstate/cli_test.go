@@ -235,7 +235,8 @@ func TestNetstatAt(t *testing.T) {
 }
 
 // TestOutputFiles checks -o and -w: the file appears complete, a capture
-// being read is never overwritten, and what -w saved analyses the same.
+// being read is never overwritten (nor by --cpuprofile), and what -w saved
+// analyses the same.
 func TestOutputFiles(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.pcap")
@@ -250,6 +251,7 @@ func TestOutputFiles(t *testing.T) {
 		{"ladder", "-r", in, "--format", "svg", "-o", in},
 		{"diagram", "-r", in, "-o", in},
 		{"netstat", "-r", in, "-w", in},
+		{"conns", "-r", in, "--cpuprofile", in},
 	} {
 		_, errOut, code := runCLI(t, args...)
 		if code != exitError || !strings.Contains(errOut, "it is the capture being read") {
