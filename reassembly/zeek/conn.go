@@ -1,6 +1,7 @@
 package zeek
 
 import (
+	"math/bits"
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
@@ -333,15 +334,9 @@ func (c *Conn) initEndpoint(ep *endpoint, syn bool, seq, onePast uint32) {
 // updateHistory is update_history: the letters for a segment's flags.
 func (c *Conn) updateHistory(isOrig bool, ep *endpoint, f fsm.Flags, relSeq uint64, n int) {
 	syn, fin, rst := f.Contains(fsm.SYN), f.Contains(fsm.FIN), f.Contains(fsm.RST)
-	bits := 0
-	for _, b := range [3]bool{syn, fin, rst} {
-		if b {
-			bits++
-		}
-	}
 	h := &c.hist
 	switch {
-	case bits > 1:
+	case bits.OnesCount8(uint8(f&(fsm.SYN|fsm.FIN|fsm.RST))) > 1:
 		if fin && rst {
 			h.check(isOrig, histFINRST, 'I')
 		} else {
