@@ -76,10 +76,9 @@ func growQuietly() {
 }
 
 // watchQuiet sets the target after the next collection, and again after
-// every one until settle (see watchFloor for the sentinel).
+// every one until settle.
 func watchQuiet() {
-	sentinel := new([32]byte)
-	runtime.AddCleanup(sentinel, func(struct{}) {
+	afterCollection(func() {
 		pace.Lock()
 		defer pace.Unlock()
 		if pace.settled || !pace.on {
@@ -89,7 +88,7 @@ func watchQuiet() {
 		live := max(liveHeap(), 1)
 		debug.SetGCPercent(max(growPercent, int(min(quietHeadroom*100/live, 1<<20))))
 		watchQuiet()
-	}, struct{}{})
+	})
 }
 
 // gcFloor is heap allocated once and never written, which the collector
@@ -135,12 +134,9 @@ func setPace() {
 }
 
 // watchFloor runs, after the next collection, a check of the live heap
-// that drops the floor past until or watches again. The sentinel is an
-// object nothing refers to, so the next collection frees it and runs its
-// cleanup.
+// that drops the floor past until or watches again.
 func watchFloor(until uint64) {
-	sentinel := new([32]byte)
-	runtime.AddCleanup(sentinel, func(struct{}) {
+	afterCollection(func() {
 		if liveHeap() > gcFloor+until {
 			floor.Store(nil)
 			// The target of the cycle under way counted the floor: a
@@ -149,7 +145,14 @@ func watchFloor(until uint64) {
 			return
 		}
 		watchFloor(until)
-	}, struct{}{})
+	})
+}
+
+// afterCollection runs f once the next collection has run. The sentinel is
+// an object nothing refers to, so that collection frees it and runs its
+// cleanup, f.
+func afterCollection(f func()) {
+	runtime.AddCleanup(new([32]byte), func(f func()) { f() }, f)
 }
 
 // liveHeap returns the heap the last collection found live.
