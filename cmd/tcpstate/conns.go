@@ -219,10 +219,11 @@ func newOrderedRows(out *connsWriter) *orderedRows {
 	return r
 }
 
-// slot returns the next place in the batch for the writer, cleared; the
-// row made there goes with the batch at the next call of slot or stop.
-// (Rows are made where they go: a row returned and passed by value was
-// copied four times, 408 bytes each.)
+// slot returns the next place in the batch for the writer, for the caller
+// to write whole (fillConnRow, or a held row copied); the row made there
+// goes with the batch at the next call of slot or stop. (Rows are made
+// where they go: a row returned and passed by value was copied four times,
+// 408 bytes each.)
 func (r *orderedRows) slot() *connRow {
 	if len(r.batch) == rowBatch {
 		r.batches <- r.batch
@@ -236,9 +237,7 @@ func (r *orderedRows) slot() *connRow {
 		}
 	}
 	r.batch = r.batch[:len(r.batch)+1]
-	p := &r.batch[len(r.batch)-1]
-	*p = connRow{}
-	return p
+	return &r.batch[len(r.batch)-1]
 }
 
 func (r *orderedRows) started(time.Time) {}
