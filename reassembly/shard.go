@@ -301,6 +301,9 @@ func (s *Sharded) Settle(now time.Time) {
 	s.seq++
 	var changed []*Conn
 	for _, sh := range s.shards {
+		if !sh.t.mayExpire(sh.t.now) {
+			continue
+		}
 		for c := range sh.t.conns.all() {
 			// Only an endpoint in TIME_WAIT has a timer to run.
 			if c.class != classTimeWait || !c.timerDue(sh.t.now) {

@@ -355,3 +355,90 @@ func TestConnsOldestFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleEndsTimeWait: Settle ends every TIME_WAIT whose 2·MSL has
+// passed, to the nanosecond, and none before, also when the segment that
+// began it came with an earlier time than one added before it (Settle
+// looks at no connection before TIME_WAIT has passed since the earliest
+// segment). The server's duplicate ACK half a second after the close keeps
+// the connection in the table past the client's 2·MSL: only Settle ends
+// that TIME_WAIT then, not the connection's own timer.
+func TestSettleEndsTimeWait(t *testing.T) {
+	const isn = 1000
+	ms := time.Millisecond
+	closing := func(start time.Time) []stamped {
+		segs := []*capture.Segment{
+			seg(cli, srv, "S", isn, 0, 0), seg(srv, cli, "SA", 7000, isn+1, 0), seg(cli, srv, "A", isn+1, 7001, 0),
+			seg(cli, srv, "PA", isn+1, 7001, 100), seg(srv, cli, "PA", 7001, isn+101, 300),
+			seg(cli, srv, "FA", isn+101, 7301, 0), seg(srv, cli, "FA", 7301, isn+102, 0), seg(cli, srv, "A", isn+102, 7302, 0),
+		}
+		var out []stamped
+		for i, s := range segs {
+			out = append(out, stamped{s, start.Add(time.Duration(i) * ms)})
+		}
+		return append(out, stamped{seg(srv, cli, "A", 7302, isn+102, 0), start.Add(500 * ms)})
+	}
+	// A connection's SYN a second after the closing one's first segment,
+	// added first: the table's clock is ahead of the closing connection
+	// from the start, and 2·MSL from that SYN is after the client's
+	// TIME_WAIT has run out.
+	other := stamped{seg(netip.MustParseAddrPort("192.0.2.9:40001"), srv, "S", 5, 0, 0), t0.Add(time.Second)}
+	cfg := Config{FSM: fsm.Config{MSL: time.Second}}
+	since := func(segs []stamped) time.Time {
+		tab := NewTable(cfg)
+		for i, s := range segs {
+			tab.Add(s.seg, s.ts, uint64(i+1))
+		}
+		for _, c := range tab.Conns() {
+			if c.Client == cli && c.Machine.State(fsm.Client) == fsm.TimeWait {
+				return c.Machine.TimeWaitSince(fsm.Client)
+			}
+		}
+		t.Fatal("the client is not in TIME_WAIT")
+		return time.Time{}
+	}
+	tw := cfg.FSM.TimeWait()
+	for _, tc := range []struct {
+		name string
+		segs []stamped
+	}{
+		{"in order", closing(t0)},
+		{"backwards", append([]stamped{other}, closing(t0)...)},
+	} {
+		began := since(tc.segs)
+		for _, settle := range []struct {
+			after time.Duration
+			want  fsm.State
+		}{{tw - time.Nanosecond, fsm.TimeWait}, {tw, fsm.Closed}} {
+			for _, workers := range []int{1, 2} {
+				var tr tracker
+				if workers == 1 {
+					tr = tableTracker{NewTable(cfg)}
+				} else {
+					s := NewSharded(cfg, workers)
+					defer s.Close()
+					tr = s
+				}
+				for i, s := range tc.segs {
+					tr.Add(s.seg, s.ts, uint64(i+1))
+				}
+				tr.Settle(began.Add(settle.after))
+				var got fsm.State = 255
+				for _, c := range tr.Conns() {
+					if c.Client == cli {
+						got = c.Machine.State(fsm.Client)
+					}
+				}
+				if got != settle.want {
+					t.Errorf("%s, %d workers, settled %v after TIME_WAIT began: client %v, want %v", tc.name, workers, settle.after, got, settle.want)
+				}
+			}
+		}
+	}
+}
+
+// stamped is a segment with its capture time.
+type stamped struct {
+	seg *capture.Segment
+	ts  time.Time
+}
