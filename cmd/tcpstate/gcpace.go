@@ -6,14 +6,15 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 )
 
 // The collector is paced by what the connection table does, unless GOGC or
-// GOMEMLIMIT is set (the user's settings rule): a target of growPercent
-// while the table can only grow (with quietHeadroom for the commands that
-// make next to no garbage meanwhile), then gcPercent (see main.go), and a
-// floor while the table is small.
+// GOMEMLIMIT is set (the user's settings rule). After every collection the
+// target is worked out again from what it found live (retarget): the heap
+// may grow by growPercent while the table can only grow (with
+// quietHeadroom for the commands that make next to no garbage meanwhile),
+// by gcPercent (see main.go) once it holds steady, and while the table is
+// small the headroom counts a floor as if it were live.
 
 // growPercent is the collector's target while the capture's clock has not
 // yet passed TIME_WAIT (2·MSL) from its first packet. Until then no
@@ -28,12 +29,20 @@ import (
 // when they ran, up to 10% higher in one run of four.
 const growPercent = 50
 
-// pace says whether tcpstate sets the collector's target (setPace) and
-// whether it has settled to gcPercent.
+// pace is what retarget works the target out from.
 var pace struct {
 	sync.Mutex
-	on, settled bool
-	quiet       bool // growQuietly's watch is on
+	on       bool // tcpstate sets the target (setPace)
+	settled  bool // the capture's clock has passed TIME_WAIT (settle)
+	quiet    bool // the command makes next to no garbage (growQuietly)
+	floor    bool // gcFloor still counts
+	watching bool // retarget runs after every collection
+	// floorUntil is the live heap past which the floor no longer counts.
+	floorUntil uint64
+	// live and scan are the figures retarget last worked from, and
+	// retargets counts its runs (for tests).
+	live, scan uint64
+	retargets  int
 }
 
 // settle sets the collector's target to gcPercent, once, if tcpstate sets
@@ -43,7 +52,7 @@ func settle() {
 	defer pace.Unlock()
 	if pace.on && !pace.settled {
 		pace.settled = true
-		debug.SetGCPercent(gcPercent)
+		retarget()
 	}
 }
 
@@ -64,7 +73,8 @@ const quietHeadroom = 64 << 20
 // rows are made without garbage): from the next collection until settle,
 // the target leaves quietHeadroom above the live heap. Other commands'
 // garbage (an event stream, JSON rows) would fill that headroom, and raise
-// their peak by as much.
+// their peak by as much. (Not at once: the first collection would then
+// come only after 64 MiB, and find most of it live.)
 func growQuietly() {
 	pace.Lock()
 	defer pace.Unlock()
@@ -72,51 +82,35 @@ func growQuietly() {
 		return
 	}
 	pace.quiet = true
-	watchQuiet()
+	watch()
 }
 
-// watchQuiet sets the target after the next collection, and again after
-// every one until settle.
-func watchQuiet() {
-	afterCollection(func() {
-		pace.Lock()
-		defer pace.Unlock()
-		if pace.settled || !pace.on {
-			pace.quiet = false
-			return
-		}
-		live := max(liveHeap(), 1)
-		debug.SetGCPercent(max(growPercent, int(min(quietHeadroom*100/live, 1<<20))))
-		watchQuiet()
-	})
-}
-
-// gcFloor is heap allocated once and never written, which the collector
-// counts as live while the table is small: the heap may then grow by a
-// half or a quarter of (table + gcFloor) between collections, where a
-// table growing from nothing would be collected every few MiB, each
-// collection marking the whole table again. Never written, it is given no
-// memory by the kernel: resident memory does not change.
+// gcFloor is heap the headroom counts as live while the table is small
+// (the floor): the heap may then grow by a half or a quarter of
+// (table + gcFloor) between collections, where a table growing from
+// nothing would be collected every few MiB, each collection marking the
+// whole table again. It is only counted, never allocated: a real
+// allocation of it, never written, did the same, but the collection it
+// set off at once cost every run 1.2-1.7 ms before the capture was opened
+// (half of a small capture's run), marking the globals.
 //
-// Once a collection finds more live heap than floorUntil besides it, the
-// floor is let go: from there a quarter of the table is headroom enough,
+// Once a collection finds more live heap than floorUntil, the floor no
+// longer counts: from there a quarter of the table is headroom enough,
 // and a floor kept would let a long capture's heap grow 8 MiB further than
 // a short one's before the collector ran (the peak of a 30-minute steady
 // capture against its first 3 minutes).
 const gcFloor = 32 << 20
 
-// floorUntil is the live heap, the floor aside, past which it is dropped.
+// floorUntil is the live heap past which the floor no longer counts.
 // (On a 1M-packet capture of 90k connections, whose table grows to 92 MiB,
 // dropping it there keeps nearly all of the gain: 0.31 s against 0.30 s
 // kept to the end and 0.33 s without; on a 30-minute steady capture the
 // netstat peak is 74 MiB, as without, against 84 MiB kept.)
 const floorUntil = 32 << 20
 
-// floor holds the gcFloor allocation until it is dropped.
-var floor atomic.Pointer[[]byte]
-
-// setPace sets the target to growPercent and allocates the floor, unless
-// GOGC or GOMEMLIMIT is set, and watches the live heap after every
+// setPace has tcpstate set the collector's target, unless GOGC or
+// GOMEMLIMIT is set: the floor counts, the first collection comes when
+// the heap has grown by growPercent of it, and retarget runs after every
 // collection.
 func setPace() {
 	_, gogc := os.LookupEnv("GOGC")
@@ -125,28 +119,80 @@ func setPace() {
 		return
 	}
 	pace.Lock()
-	pace.on, pace.settled = true, false
-	debug.SetGCPercent(growPercent)
-	pace.Unlock()
-	b := make([]byte, gcFloor)
-	floor.Store(&b)
-	watchFloor(floorUntil)
+	defer pace.Unlock()
+	pace.on, pace.settled, pace.quiet = true, false, false
+	pace.floor, pace.floorUntil = true, floorUntil
+	retarget()
+	watch()
 }
 
-// watchFloor runs, after the next collection, a check of the live heap
-// that drops the floor past until or watches again.
-func watchFloor(until uint64) {
+// watch runs retarget after the next collection, and again after every
+// one while the target may change: until settle, and while the floor
+// counts. pace is locked.
+func watch() {
+	if pace.watching {
+		return
+	}
+	pace.watching = true
 	afterCollection(func() {
-		if liveHeap() > gcFloor+until {
-			floor.Store(nil)
-			// The target of the cycle under way counted the floor: a
-			// collection now sets it from the table alone.
-			runtime.GC()
+		pace.Lock()
+		defer pace.Unlock()
+		pace.watching = false
+		if !pace.on {
 			return
 		}
-		watchFloor(until)
+		retarget()
+		if !pace.settled || pace.floor {
+			watch()
+		}
 	})
 }
+
+// retarget sets the collector's target from the heap the last collection
+// found live: growPercent of what the collector scans (the live heap, the
+// globals and the goroutine stacks, as the runtime counts them) and of the
+// floor while it counts, gcPercent after settle; for a quiet command before
+// settle, at least quietHeadroom as a percentage of the live heap and the
+// floor, as GOGC would set it. The runtime takes a target as a
+// percentage of what it scans, and never less than 4 MiB times that
+// percentage over 100: the percentage set is worked out from those. pace
+// is locked.
+func retarget() {
+	live, scan := heapScan()
+	pace.live, pace.scan = live, scan
+	pace.retargets++
+	if pace.floor && live > pace.floorUntil {
+		pace.floor = false
+	}
+	counted := scan
+	if pace.floor {
+		counted += gcFloor
+	}
+	percent := uint64(growPercent)
+	if pace.settled {
+		percent = gcPercent
+	}
+	if pace.quiet && !pace.settled {
+		// quietHeadroom as a percentage of the live heap (the floor
+		// counted), the share the runtime then gives of all it scans.
+		liveCounted := counted - (scan - live)
+		percent = max(percent, quietHeadroom*100/max(liveCounted, 1))
+	}
+	debug.SetGCPercent(targetFor(live, scan, counted*percent/100))
+}
+
+// targetFor returns the percentage that lets the heap grow by room past
+// live, given what the collector scans: room is that percentage of scan,
+// and the runtime's minimum of 4 MiB times the percentage over 100 must
+// not be above live + room.
+func targetFor(live, scan, room uint64) int {
+	p := room * 100 / max(scan, 1)
+	p = min(p, (live+room)*100/minHeap, 1<<20)
+	return int(max(p, 1))
+}
+
+// minHeap is the runtime's smallest heap goal at a target of 100.
+const minHeap = 4 << 20
 
 // afterCollection runs f once the next collection has run. The sentinel is
 // an object nothing refers to, so that collection frees it and runs its
@@ -155,12 +201,17 @@ func afterCollection(f func()) {
 	runtime.AddCleanup(new([32]byte), func(f func()) { f() }, f)
 }
 
-// liveHeap returns the heap the last collection found live.
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+// heapScan returns the heap the last collection found live, and that with
+// the globals and the goroutine stacks: what the collector scans, which
+// the runtime's target is a percentage of.
+func heapScan() (live, scan uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/globals:bytes"}, {Name: "/gc/scan/stack:bytes"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	var v [3]uint64
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
 	}
-	return s[0].Value.Uint64()
+	return v[0], v[0] + v[1] + v[2]
 }
