@@ -86,10 +86,14 @@ func pack(dst []byte, b *body) []byte {
 // unpack fills b from an image pack wrote. It leaves the overflow history
 // as it is: pack is only used on bodies whose overflow holds nothing.
 //
-// The bitmap is read 64 words at a time, and a word's bytes with one
-// 8-byte load while the image's capacity has 8 bytes left from it (the
-// bytes past the word are masked off): a few bytes before the end of the
-// image, one at a time.
+// The bitmap is read 64 words at a time, the lengths 16 at a time (one
+// 8-byte load, used 4 bits a word), and a word's bytes with one 8-byte
+// load while the image's capacity has 8 bytes left from it (the bytes past
+// the word are masked off): a few bytes before the end of the image, one
+// at a time. The loop keeps its few values in registers: a length read a
+// byte at a time and an index checked on every word made the compiler keep
+// some on the stack, and unpacking took 310 ns a connection at the end of
+// a capture.
 func unpack(b *body, image []byte) {
 	w := plainWords(b)
 	*w = [bodyWords]uint64{}
@@ -108,27 +112,42 @@ func unpack(b *body, image []byte) {
 		bitmap[q] = m
 		n += bits.OnesCount64(m)
 	}
-	lens := image[mapLen : mapLen+(n+1)/2]
-	data := image[mapLen+(n+1)/2:]
-	whole := data[:cap(data)]
-	var at, k uint // unsigned, and shifts masked: no checks for the compiler to add
+	whole := image[:cap(image)]
+	lens := mapLen         // where the next lengths are
+	at := mapLen + (n+1)/2 // where the next word's bytes are
+	fast := len(whole) - 8 // the last place an 8-byte load may start
+	var nib uint64         // lengths not yet used, low first
+	left := 0              // lengths in nib
 	// Ranging over bitmap[:], not bitmap: an array ranged over is copied
 	// first, with wide loads of the words just stored (a stall).
 	for q, m := range bitmap[:] {
+		ws := w[64*q:]
 		for ; m != 0; m &= m - 1 {
-			i := 64*q + bits.TrailingZeros64(m)
-			l := uint(lens[k>>1]>>((k&1)<<2)&0xf) + 1
-			k++
+			if left == 0 {
+				if lens <= fast {
+					nib = binary.LittleEndian.Uint64(whole[lens:])
+				} else {
+					nib = 0
+					for j := len(whole) - 1; j >= lens; j-- {
+						nib = nib<<8 | uint64(whole[j])
+					}
+				}
+				lens += 8
+				left = 16
+			}
+			l := int(nib&0xf) + 1
+			nib >>= 4
+			left--
 			var v uint64
-			if at+8 <= uint(len(whole)) {
-				v = binary.LittleEndian.Uint64(whole[at:]) & (^uint64(0) >> ((64 - 8*l) & 63))
+			if at <= fast {
+				v = binary.LittleEndian.Uint64(whole[at:]) & (^uint64(0) >> (uint(64-8*l) & 63))
 			} else {
 				for j := at + l; j > at; j-- {
-					v = v<<8 | uint64(data[j-1])
+					v = v<<8 | uint64(whole[j-1])
 				}
 			}
 			at += l
-			w[i] = v
+			ws[bits.TrailingZeros64(m)&63] = v
 		}
 	}
 }

@@ -35,8 +35,16 @@ func TestPackRoundTrip(t *testing.T) {
 	into := randomBody(r)
 	for i := range 2000 {
 		b := randomBody(r)
-		if i == 0 {
+		switch {
+		case i == 0:
 			b = new(body)
+		case i%4 == 0:
+			// A few short words: the lengths are among the image's
+			// last bytes.
+			b = new(body)
+			for range r.IntN(4) + 1 {
+				plainWords(b)[r.IntN(bodyWords)] = r.Uint64() >> (8 * r.IntN(8))
+			}
 		}
 		image := pack(nil, b)
 		if len(image) > maxImage {
@@ -46,7 +54,21 @@ func TestPackRoundTrip(t *testing.T) {
 		if *plainWords(into) != *plainWords(b) {
 			t.Fatalf("body %d: unpacked differs", i)
 		}
+		// With no room past the image, as the images a table keeps have
+		// none when their length is their class's: the last bytes are
+		// read one at a time.
+		unpack(into, exactly(image))
+		if *plainWords(into) != *plainWords(b) {
+			t.Fatalf("body %d: unpacked from an image with no room past it differs", i)
+		}
 	}
+}
+
+// exactly returns a copy of image whose capacity is its length.
+func exactly(image []byte) []byte {
+	c := make([]byte, len(image))
+	copy(c, image)
+	return c[:len(c):len(c)]
 }
 
 // FuzzPack packs and unpacks bodies made of the fuzzer's bytes.
@@ -71,6 +93,10 @@ func FuzzPack(f *testing.F) {
 		unpack(into, image)
 		if *plainWords(into) != *w {
 			t.Fatal("unpacked differs")
+		}
+		unpack(into, exactly(image))
+		if *plainWords(into) != *w {
+			t.Fatal("unpacked from an image with no room past it differs")
 		}
 	})
 }
