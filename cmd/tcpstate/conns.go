@@ -105,6 +105,7 @@ type connRow struct {
 
 	// For the text table, without holding on to the connection.
 	first                    time.Time
+	duration                 time.Duration // Duration's own figure
 	client, server           netip.AddrPort
 	clientState, serverState fsm.State
 }
@@ -369,7 +370,8 @@ func fillConnRow(r *connRow, c *reassembly.Conn, json bool) {
 	cs, ss := c.Machine.State(fsm.Client), c.Machine.State(fsm.Server)
 	r.ID, r.Proto, r.client, r.server = c.ID, proto(c.IPv6()), c.Client, c.Server
 	r.RolesGuessed, r.PickedUp = c.Roles.Guessed(), c.Machine.PickedUp()
-	r.Duration = c.Last.Sub(c.First).Seconds()
+	r.duration = c.Last.Sub(c.First)
+	r.Duration = r.duration.Seconds()
 	r.C2S.set(&c.Dir[fsm.Client])
 	r.S2C.set(&c.Dir[fsm.Server])
 	r.ClientState, r.ServerState = cs.String(), ss.String()
@@ -399,6 +401,7 @@ type connsWriter struct {
 	width   []int
 	aligned bool
 	buf     []byte
+	cell    []byte // a right-aligned cell, before it goes after its padding
 	stamps  stamps
 }
 
@@ -482,7 +485,7 @@ func appendConnCell(b []byte, r *connRow, j int, st *stamps) []byte {
 	case 3:
 		return st.append(b, r.first)
 	case 4:
-		return append(strconv.AppendFloat(b, r.Duration, 'f', 3, 64), 's')
+		return append(appendSeconds(b, r.duration), 's')
 	case 5:
 		return strconv.AppendUint(b, r.C2S.Packets, 10)
 	case 6:
@@ -503,22 +506,27 @@ func appendConnCell(b []byte, r *connRow, j int, st *stamps) []byte {
 	return append(b, r.Ending...)
 }
 
-// rowLine writes r's line, as line does with its cells. Each cell is made
-// in place in the line (a right-aligned one then moves right by its
-// padding).
+// rowLine writes r's line, as line does with its cells. A left-aligned
+// cell is made in place in the line, a right-aligned one in cw.cell first
+// and copied after its padding.
 func (cw *connsWriter) rowLine(r *connRow) {
 	b := cw.buf[:0]
 	last := len(connsHeader) - 1
 	for j := range connsHeader {
 		start := len(b)
 		var width int // as printed, without colour
-		switch j {
-		case 9:
+		switch {
+		case j == 9 && cw.p.on:
 			b = append(b, cw.p.State(r.clientState, 0)...)
 			width = len(r.ClientState)
-		case 10:
+		case j == 10 && cw.p.on:
 			b = append(b, cw.p.State(r.serverState, 0)...)
 			width = len(r.ServerState)
+		case connsRight[j]:
+			cw.cell = appendConnCell(cw.cell[:0], r, j, &cw.stamps)
+			b = appendSpaces(b, cw.width[j]-len(cw.cell))
+			b = append(b, cw.cell...)
+			width = cw.width[j]
 		default:
 			b = appendConnCell(b, r, j, &cw.stamps)
 			width = len(b) - start
@@ -526,20 +534,26 @@ func (cw *connsWriter) rowLine(r *connRow) {
 		if j == last {
 			break
 		}
-		if n := cw.width[j] - width; n > 0 {
-			b = appendSpaces(b, n)
-			if connsRight[j] {
-				copy(b[start+n:], b[start:len(b)-n])
-				for k := start; k < start+n; {
-					k += copy(b[k:start+n], spaces)
-				}
-			}
-		}
+		b = appendSpaces(b, cw.width[j]-width)
 		b = append(b, "  "...)
 	}
 	b = append(b, '\n')
 	cw.w.Write(b)
 	cw.buf = b
+}
+
+// appendSeconds appends d in seconds with three decimals, as
+// strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64) does, but from the
+// integer: where d.Seconds() is within half a nanosecond of d (under 2^20
+// s) and d is not halfway between two milliseconds, both round to the
+// nearest millisecond; anything else goes to AppendFloat.
+func appendSeconds(b []byte, d time.Duration) []byte {
+	if d < 0 || d >= (1<<20)*time.Second || d%time.Millisecond == time.Millisecond/2 {
+		return strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
+	}
+	ms := uint64((d + time.Millisecond/2) / time.Millisecond)
+	b = strconv.AppendUint(b, ms/1000, 10)
+	return appendDigits(append(b, '.'), int(ms%1000), 3)
 }
 
 // appendSpaces appends n spaces to b (none if n <= 0).
