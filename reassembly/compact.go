@@ -44,12 +44,22 @@ func plainWords(b *body) *[bodyWords]uint64 {
 	return (*[bodyWords]uint64)(unsafe.Add(unsafe.Pointer(b), bodyPlain))
 }
 
-// pack appends the image of b to dst: a bitmap of the words that are not
-// zero, then for each of those in order a nibble saying how many of its
-// low bytes (1 to 8) matter, two to a byte, then those bytes. Words hold
-// small counters, sequence numbers and times, so most bytes are zero or
-// high zero bytes.
-func pack(dst []byte, b *body) []byte {
+// words is the plain part of a body, or a template.
+type words = [bodyWords]uint64
+
+// noTemplate is the template of an image packed before its table had one:
+// nothing.
+var noTemplate words
+
+// pack appends the image of b against the template tpl to dst: a bitmap of
+// the words that differ from the template's, then for each of those in
+// order a nibble saying how many of the low bytes (1 to 8) of the word
+// XOR the template's word matter, two to a byte, then those bytes. Words
+// hold small counters, sequence numbers and times, so most bytes are zero
+// or high zero bytes; most of the rest are the same in most connections
+// of a capture (states, flags, the kinds of their transitions), which the
+// table's template holds (see learner).
+func pack(dst []byte, b *body, tpl *words) []byte {
 	const (
 		mapLen  = (bodyWords + 7) / 8
 		maxLens = (bodyWords + 1) / 2
@@ -64,6 +74,7 @@ func pack(dst []byte, b *body) []byte {
 	clear(bitmap)
 	n, at := 0, 0
 	for i, v := range w {
+		v ^= tpl[i]
 		if v == 0 {
 			continue
 		}
@@ -83,8 +94,9 @@ func pack(dst []byte, b *body) []byte {
 	return dst[:start+used+at]
 }
 
-// unpack fills b from an image pack wrote. It leaves the overflow history
-// as it is: pack is only used on bodies whose overflow holds nothing.
+// unpack fills b from an image pack wrote against the template tpl. It
+// leaves the overflow history as it is: pack is only used on bodies whose
+// overflow holds nothing.
 //
 // The bitmap is read 64 words at a time, the lengths 16 at a time (one
 // 8-byte load, used 4 bits a word), and a word's bytes with one 8-byte
@@ -94,9 +106,9 @@ func pack(dst []byte, b *body) []byte {
 // byte at a time and an index checked on every word made the compiler keep
 // some on the stack, and unpacking took 310 ns a connection at the end of
 // a capture.
-func unpack(b *body, image []byte) {
+func unpack(b *body, image []byte, tpl *words) {
 	w := plainWords(b)
-	*w = [bodyWords]uint64{}
+	*w = *tpl
 	const mapLen = (bodyWords + 7) / 8
 	var bitmap [(bodyWords + 63) / 64]uint64
 	n := 0
@@ -147,7 +159,7 @@ func unpack(b *body, image []byte) {
 				}
 			}
 			at += l
-			ws[bits.TrailingZeros64(m)&63] = v
+			ws[bits.TrailingZeros64(m)&63] ^= v
 		}
 	}
 }
@@ -190,7 +202,11 @@ func (t *Table) sleep(c *Conn) {
 	if c.body == nil || !c.Machine.HistoryInline() {
 		return
 	}
-	t.scratch = pack(t.scratch[:0], c.body)
+	tpl := t.template(c.body)
+	if c.xor = tpl != &noTemplate; c.xor {
+		t.xorPacks++
+	}
+	t.scratch = pack(t.scratch[:0], c.body, tpl)
 	if n := len(t.scratch); imageClass(cap(c.image)) != imageClass(n) || cap(c.image) < n {
 		t.images.put(c.image)
 		c.image = t.images.get(n)
@@ -221,6 +237,52 @@ func (t *Table) sleep(c *Conn) {
 	t.putBody(c.body)
 	c.body = nil
 	t.packs++
+}
+
+// template returns what sleep packs b against: the table's template once
+// it has learned one, else noTemplate (b's words then count towards it).
+func (t *Table) template(b *body) *words {
+	if t.tpl != nil {
+		return t.tpl
+	}
+	if t.learn == nil {
+		t.learn = new(learner)
+	}
+	if t.learn.vote(b); t.learn.seen == learnBodies {
+		tpl := t.learn.value
+		t.tpl, t.learn = &tpl, nil
+	}
+	return &noTemplate
+}
+
+// learner works out a template from the first bodies a table packs: for
+// each word, the value most of them hold (Boyer and Moore's majority vote:
+// the value held by more than half of them if there is one, else one of
+// the commonest, in one pass). On a capture of 90k short connections, the
+// template of the first 256 left the images 29% smaller (437 bytes on
+// average against 312), on a steady one 16% (422 against 354); it packs
+// and unpacks faster too, with fewer words to write.
+type learner struct {
+	value, votes words
+	seen         int
+}
+
+// learnBodies is how many bodies a table learns its template from.
+const learnBodies = 256
+
+// vote counts b's words.
+func (l *learner) vote(b *body) {
+	for i, v := range plainWords(b) {
+		switch {
+		case l.votes[i] == 0:
+			l.value[i], l.votes[i] = v, 1
+		case l.value[i] == v:
+			l.votes[i]++
+		default:
+			l.votes[i]--
+		}
+	}
+	l.seen++
 }
 
 // imagePool keeps the images of connections that left, by class, for
@@ -283,7 +345,11 @@ func (t *Table) wake(c *Conn) {
 		return
 	}
 	b := t.getBody()
-	unpack(b, c.image)
+	tpl := &noTemplate
+	if c.xor {
+		tpl = t.tpl
+	}
+	unpack(b, c.image, tpl)
 	c.body = b
 	c.image = c.image[:0] // kept for the next sleep
 	if c.owed {

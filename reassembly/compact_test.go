@@ -29,7 +29,9 @@ func randomBody(r *rand.Rand) *body {
 }
 
 // TestPackRoundTrip: unpacking an image restores every byte, whatever the
-// body that unpacks it held before.
+// body that unpacks it held before, against no template, a template of
+// random words, the body's own words (an image of nothing but its bitmap)
+// or those of a body like it.
 func TestPackRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	into := randomBody(r)
@@ -46,18 +48,29 @@ func TestPackRoundTrip(t *testing.T) {
 				plainWords(b)[r.IntN(bodyWords)] = r.Uint64() >> (8 * r.IntN(8))
 			}
 		}
-		image := pack(nil, b)
+		tpl := &noTemplate
+		switch i % 3 {
+		case 1:
+			tpl = plainWords(randomBody(r))
+		case 2:
+			own := *plainWords(b)
+			for range r.IntN(3) {
+				own[r.IntN(bodyWords)] ^= r.Uint64() >> (8 * r.IntN(8))
+			}
+			tpl = &own
+		}
+		image := pack(nil, b, tpl)
 		if len(image) > maxImage {
 			t.Fatalf("image of %d bytes, more than maxImage %d", len(image), maxImage)
 		}
-		unpack(into, image)
+		unpack(into, image, tpl)
 		if *plainWords(into) != *plainWords(b) {
 			t.Fatalf("body %d: unpacked differs", i)
 		}
 		// With no room past the image, as the images a table keeps have
 		// none when their length is their class's: the last bytes are
 		// read one at a time.
-		unpack(into, exactly(image))
+		unpack(into, exactly(image), tpl)
 		if *plainWords(into) != *plainWords(b) {
 			t.Fatalf("body %d: unpacked from an image with no room past it differs", i)
 		}
@@ -71,52 +84,62 @@ func exactly(image []byte) []byte {
 	return c[:len(c):len(c)]
 }
 
-// FuzzPack packs and unpacks bodies made of the fuzzer's bytes.
+// FuzzPack packs and unpacks bodies made of the fuzzer's bytes, against a
+// template made of the bytes after the body's.
 func FuzzPack(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80})
 	f.Add([]byte(strings.Repeat("\xff\x00\x00\x01", 400)))
+	f.Add([]byte(strings.Repeat("\x01\x00\x00\x00\x00\x00\x00\x02", 2*bodyWords)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, into := new(body), new(body)
 		w := plainWords(b)
+		var tpl words
 		for i := range w {
 			for j := range 8 {
 				if k := i*8 + j; k < len(data) {
 					w[i] |= uint64(data[k]) << (8 * j)
 				}
+				if k := (bodyWords+i)*8 + j; k < len(data) {
+					tpl[i] |= uint64(data[k]) << (8 * j)
+				}
 			}
 		}
-		image := pack(nil, b)
+		image := pack(nil, b, &tpl)
 		if len(image) > maxImage {
 			t.Fatalf("image of %d bytes, more than maxImage %d", len(image), maxImage)
 		}
-		unpack(into, image)
+		unpack(into, image, &tpl)
 		if *plainWords(into) != *w {
 			t.Fatal("unpacked differs")
 		}
-		unpack(into, exactly(image))
+		unpack(into, exactly(image), &tpl)
 		if *plainWords(into) != *w {
 			t.Fatal("unpacked from an image with no room past it differs")
 		}
 	})
 }
 
-// packs counts the connections a tracker packed.
-func packs(tr tracker) uint64 {
+// packs counts the connections a tracker packed, and those of them packed
+// against a template.
+func packs(tr tracker) (all, xor uint64) {
+	var tables []*Table
 	switch tr := tr.(type) {
 	case tableTracker:
-		return tr.packs
+		tables = append(tables, tr.Table)
 	case *Sharded:
 		if tr.single != nil {
-			return tr.single.packs
+			tables = append(tables, tr.single)
 		}
-		var n uint64
 		for _, sh := range tr.shards {
-			n += sh.t.packs
+			tables = append(tables, sh.t)
 		}
-		return n
 	}
-	return 0
+	for _, t := range tables {
+		all += t.packs
+		xor += t.xorPacks
+	}
+	return all, xor
 }
 
 // TestCompactMatchesPlain runs captures through tables that pack done
@@ -124,7 +147,8 @@ func packs(tr tracker) uint64 {
 // not, and wants the same results: every connection whole (machines,
 // counters, Zeek's and Wireshark's views) in the order Finished saw them,
 // the snapshot in the middle, the live ones at the end, listeners and
-// stats. It also wants the packing to have happened.
+// stats. It also wants the packing to have happened, against a template
+// too.
 func TestCompactMatchesPlain(t *testing.T) {
 	files := generatedCaptures(t)
 	paths := []string{files["reuse.pcap"], files["flood.pcapng"]}
@@ -133,7 +157,7 @@ func TestCompactMatchesPlain(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths = append(paths, samples...)
-	var packed uint64
+	var packed, xor uint64
 	for _, path := range paths {
 		recs := readCapture(t, path)
 		for _, timers := range []struct {
@@ -159,14 +183,17 @@ func TestCompactMatchesPlain(t *testing.T) {
 						return tr
 					})
 					compare(t, want, got)
-					packed += packs(tr)
+					all, x := packs(tr)
+					packed += all
+					xor += x
 				})
 			}
 		}
 	}
-	if packed < 1000 {
-		t.Errorf("%d connections packed in all: the comparison hardly tests packing", packed)
+	if packed < 1000 || xor < 500 {
+		t.Errorf("%d connections packed in all, %d against a template: the comparison hardly tests packing", packed, xor)
 	}
+	t.Logf("%d connections packed, %d against a template", packed, xor)
 }
 
 // TestCompactTransitions: packing changes nothing in the transitions a
@@ -306,22 +333,23 @@ func BenchmarkPack(b *testing.B) {
 	b.Run("pack", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			buf = pack(buf[:0], src)
+			buf = pack(buf[:0], src, &noTemplate)
 		}
 		b.ReportMetric(float64(len(buf)), "image-B")
 	})
 	b.Run("unpack", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			unpack(into, buf)
+			unpack(into, buf, &noTemplate)
 		}
 	})
 }
 
 // BenchmarkPackCapture packs and unpacks the bodies of the connections of a
 // capture as they leave the table: TCPSTATE_BENCH_FILE's (the first 4096
-// done), or the sample captures'. Their words are what the codec meets in
-// use, where BenchmarkPack's are random.
+// done), or the sample captures', against the template the first
+// learnBodies make. Their words are what the codec meets in use, where
+// BenchmarkPack's are random.
 //
 //	TCPSTATE_BENCH_FILE=bench-1m.pcap go test -run - -bench PackCapture ./reassembly
 func BenchmarkPackCapture(b *testing.B) {
@@ -347,10 +375,15 @@ func BenchmarkPackCapture(b *testing.B) {
 	if len(bodies) == 0 {
 		b.Fatal("no connection in the captures")
 	}
+	var l learner
+	for _, bd := range bodies[:min(learnBodies, len(bodies))] {
+		l.vote(bd)
+	}
+	tpl := &l.value
 	images := make([][]byte, len(bodies))
 	size := 0
 	for i, bd := range bodies {
-		images[i] = pack(nil, bd)
+		images[i] = pack(nil, bd, tpl)
 		size += len(images[i])
 	}
 	var buf []byte
@@ -358,7 +391,7 @@ func BenchmarkPackCapture(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			buf = pack(buf[:0], bodies[i])
+			buf = pack(buf[:0], bodies[i], tpl)
 			i = (i + 1) % len(bodies)
 		}
 		b.ReportMetric(float64(size)/float64(len(bodies)), "image-B")
@@ -368,7 +401,7 @@ func BenchmarkPackCapture(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			unpack(into, images[i])
+			unpack(into, images[i], tpl)
 			i = (i + 1) % len(bodies)
 		}
 	})

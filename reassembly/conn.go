@@ -89,6 +89,9 @@ type Conn struct {
 	tw    uint8
 	after class
 	owed  bool
+	// xor is set when the image was packed against the table's template
+	// (see learner), not before the table had one.
+	xor bool
 	// timer is, while the connection is packed, when the TIME_WAIT of one
 	// of its ends runs out, in Unix nanoseconds (0: none is in TIME_WAIT):
 	// Settle leaves it packed before then.

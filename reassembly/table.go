@@ -163,10 +163,16 @@ type Table struct {
 	// bodies are bodies to reuse, images images to reuse by length (see
 	// imageClass), and scratch the buffer sleep packs into
 	// (Config.Compact).
-	bodies  []*body
-	images  imagePool
+	bodies []*body
+	images imagePool
+	// tpl is the template sleep packs against, once learn has worked it
+	// out from the first bodies packed (see learner).
+	tpl     *words
+	learn   *learner
 	scratch []byte
 	packs   uint64 // connections packed, for tests
+	// xorPacks counts those packed against the template, for tests.
+	xorPacks uint64
 	// keepsFinished says that Finished keeps the connections it is given
 	// (a worker of Sharded): their bodies are not reused.
 	keepsFinished bool
