@@ -207,11 +207,12 @@ func (t *Table) sleep(c *Conn) {
 		t.xorPacks++
 	}
 	t.scratch = pack(t.scratch[:0], c.body, tpl)
-	if n := len(t.scratch); imageClass(cap(c.image)) != imageClass(n) || cap(c.image) < n {
-		t.images.put(c.image)
-		c.image = t.images.get(n)
+	img := c.image()
+	if n := len(t.scratch); imageClass(cap(img)) != imageClass(n) || cap(img) < n {
+		t.images.put(img)
+		img = t.images.get(n)
 	}
-	c.image = append(c.image[:0], t.scratch...)
+	c.setImage(append(img[:0], t.scratch...))
 	c.timer = 0
 	var last int64 // the latest deadline
 	for _, r := range [...]fsm.Role{fsm.Client, fsm.Server} {
@@ -223,7 +224,7 @@ func (t *Table) sleep(c *Conn) {
 			last = max(last, at)
 		}
 	}
-	c.tw, c.after = 0, 0
+	c.expiry = 0
 	if c.timer != 0 && t.cfg.Transition == nil {
 		// What the timers will do, worked out on a copy of the machine
 		// (its history is inline, so the copy shares nothing of it). A
@@ -231,7 +232,7 @@ func (t *Table) sleep(c *Conn) {
 		// timers of an unpacked connection.
 		m := c.Machine
 		if n := m.Advance(time.Unix(0, last)); n > 0 && m.HistoryInline() {
-			c.tw, c.after = uint8(n), classOf(&m)
+			c.setExpiry(uint8(n), classOf(&m))
 		}
 	}
 	t.putBody(c.body)
@@ -350,9 +351,9 @@ func (t *Table) wake(c *Conn) {
 	if c.xor {
 		tpl = t.tpl
 	}
-	unpack(b, c.image, tpl)
+	unpack(b, c.image(), tpl)
 	c.body = b
-	c.image = c.image[:0] // kept for the next sleep
+	c.imageLen = 0 // the image is kept for the next sleep
 	if c.owed {
 		c.owed = false
 		c.Machine.Advance(t.now)
@@ -369,11 +370,11 @@ func (t *Table) wake(c *Conn) {
 // files c in c.after; Transition is not set (sleep sees to that), so
 // nothing is handed out now that the history would only show later.
 func (t *Table) expireTimeWait(c *Conn) bool {
-	if c.body != nil || c.tw == 0 {
+	if c.body != nil || c.tw() == 0 {
 		return false
 	}
-	t.stats.TimeWaitClosed += uint64(c.tw)
-	c.owed, c.tw, c.timer = true, 0, 0
+	t.stats.TimeWaitClosed += uint64(c.tw())
+	c.owed, c.expiry, c.timer = true, c.expiry&^3, 0
 	return true
 }
 
@@ -421,8 +422,8 @@ func (t *Table) retire(c *Conn) {
 	if c.body == nil {
 		return
 	}
-	t.images.put(c.image)
-	c.image = nil
+	t.images.put(c.image())
+	c.setImage(nil)
 	b := c.body
 	c.body = nil
 	if !b.Machine.HistoryInline() {

@@ -302,9 +302,9 @@ func TestImagesKeepTheirClass(t *testing.T) {
 			if c.body != nil {
 				continue
 			}
-			n := len(c.image)
-			if want := imageClass(n) * imageStep; cap(c.image) != want {
-				t.Fatalf("segment %d: connection %d has an image of %d bytes in %d, want %d", i, c.ID, n, cap(c.image), want)
+			n := len(c.image())
+			if want := imageClass(n) * imageStep; cap(c.image()) != want {
+				t.Fatalf("segment %d: connection %d has an image of %d bytes in %d, want %d", i, c.ID, n, cap(c.image()), want)
 			}
 			classes[imageClass(n)]++
 		}

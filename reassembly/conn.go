@@ -3,6 +3,7 @@ package reassembly
 import (
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly/wireshark"
@@ -44,19 +45,28 @@ type Dir struct {
 // its end. Connections come from a Table: the state of one (Machine, Dir,
 // FlagCounts, Wireshark, Zeek) lives in a body the table gives it, so a
 // zero Conn has none.
+//
+// A table holds one for every connection it keeps, so it is kept to 192
+// bytes, three cache lines, all of which a segment reads: the times as
+// seconds and nanoseconds (First and Last make them times again), the
+// image as a pointer, a length and a class (see TestConnSize).
 type Conn struct {
 	ID             uint64 // 1-based, in the order connections were first seen
 	Client, Server netip.AddrPort
-	First, Last    time.Time
-	FirstPacket    uint64
-	Anomalies      fsm.Anomaly
-	Roles          RoleReason
-	// FirstFromClient is true when the client sent the first segment seen.
-	FirstFromClient bool
+	// The times of the first and the latest segment, Unix seconds and
+	// nanoseconds (see First and Last).
+	firstSec, lastSec   int64
+	firstNsec, lastNsec int32
+	FirstPacket         uint64
+	Anomalies           fsm.Anomaly
 	// Flags are Wireshark's analysis flags of the latest segment, and
 	// DupAck its duplicate-ACK number (tcp.analysis.duplicate_ack_num).
-	Flags  wireshark.Flags
-	DupAck uint32
+	Flags   wireshark.Flags
+	DupAck  uint32
+	emitted int32 // transitions already handed to Config.Transition
+	Roles   RoleReason
+	// FirstFromClient is true when the client sent the first segment seen.
+	FirstFromClient bool
 
 	wsFirstFromClient bool
 	class             class
@@ -65,8 +75,24 @@ type Conn struct {
 	evicted           bool // it was evicted idle
 	full              bool // it was evicted to make room in a full table
 	replaced          bool // a new connection took its 4-tuple
-	emitted           int  // transitions already handed to Config.Transition
-	prev, next        *Conn
+	// swept is set once the sweep for Compact has seen the connection
+	// where it is filed now.
+	swept bool
+	// While the connection is packed, expiry says how many of its ends are
+	// in TIME_WAIT and the class their TIME_WAIT timers running out leave
+	// it in (tw and after; see sleep), so that a timer can end them
+	// without unpacking it: owed is then set, and the next wake runs the
+	// timers (see expireTimeWait). tw is 0 when that cannot be done.
+	expiry uint8
+	owed   bool
+	// xor is set when the image was packed against the table's template
+	// (see learner), not before the table had one.
+	xor bool
+	// The image (see image): its capacity in imageSteps, and its length.
+	imageSteps uint8
+	imageLen   uint16
+
+	prev, next *Conn
 
 	// order is where Sharded would put it in one table's timer lists.
 	order stamp
@@ -74,28 +100,60 @@ type Conn struct {
 	// The connection's state: the machines, counters and analyses. Its
 	// fields (Machine, Dir, FlagCounts, Wireshark, Zeek) read as the
 	// Conn's own. With Config.Compact, the table keeps a connection whose
-	// both ends are done in image, packed, and body is nil until the table
-	// needs it again (see compact.go).
+	// both ends are done in its image, packed, and body is nil until the
+	// table needs it again (see compact.go).
 	*body
-	image []byte
-	// swept is set once the sweep for Compact has seen the connection
-	// where it is filed now.
-	swept bool
-	// While the connection is packed, tw is how many of its ends are in
-	// TIME_WAIT and after the class its TIME_WAIT timers running out leave
-	// it in (see sleep), so that a timer can end them without unpacking
-	// it: owed is then set, and the next wake runs the timers (see
-	// expireTimeWait). tw is 0 when that cannot be done.
-	tw    uint8
-	after class
-	owed  bool
-	// xor is set when the image was packed against the table's template
-	// (see learner), not before the table had one.
-	xor bool
+	imageData *byte
 	// timer is, while the connection is packed, when the TIME_WAIT of one
 	// of its ends runs out, in Unix nanoseconds (0: none is in TIME_WAIT):
 	// Settle leaves it packed before then.
 	timer int64
+}
+
+// tw is how many of c's ends expiry says are in TIME_WAIT (at most 2).
+func (c *Conn) tw() uint8 { return c.expiry & 3 }
+
+// after is the class expiry says c's TIME_WAIT timers leave it in.
+func (c *Conn) after() class { return class(c.expiry >> 2) }
+
+// setExpiry sets expiry to tw ends and the class after.
+func (c *Conn) setExpiry(tw uint8, after class) { c.expiry = tw&3 | uint8(after)<<2 }
+
+// First returns the time of the connection's first segment, in UTC.
+func (c *Conn) First() time.Time { return time.Unix(c.firstSec, int64(c.firstNsec)).UTC() }
+
+// Last returns the time of the connection's latest segment, in UTC.
+func (c *Conn) Last() time.Time { return time.Unix(c.lastSec, int64(c.lastNsec)).UTC() }
+
+// setFirst sets both times to t: the connection's first segment.
+func (c *Conn) setFirst(t time.Time) {
+	c.firstSec, c.firstNsec = t.Unix(), int32(t.Nanosecond())
+	c.lastSec, c.lastNsec = c.firstSec, c.firstNsec
+}
+
+// seen makes t the latest time if it is later.
+func (c *Conn) seen(t time.Time) {
+	if sec, nsec := t.Unix(), int32(t.Nanosecond()); sec > c.lastSec || sec == c.lastSec && nsec > c.lastNsec {
+		c.lastSec, c.lastNsec = sec, nsec
+	}
+}
+
+// image returns the connection's image, of length imageLen and capacity
+// imageSteps times imageStep (nil if it has none).
+func (c *Conn) image() []byte {
+	if c.imageData == nil {
+		return nil
+	}
+	return unsafe.Slice(c.imageData, int(c.imageSteps)*imageStep)[:c.imageLen]
+}
+
+// setImage makes img the connection's image: an image from imagePool, whose
+// capacity is a whole number of imageSteps, or nil.
+func (c *Conn) setImage(img []byte) {
+	c.imageData, c.imageLen, c.imageSteps = unsafe.SliceData(img), uint16(len(img)), uint8(cap(img)/imageStep)
+	if cap(img) == 0 {
+		c.imageData = nil
+	}
 }
 
 // body is what a connection knows besides its identity: about 1.6 KiB of

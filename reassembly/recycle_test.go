@@ -99,7 +99,7 @@ func newTrace(cfg Config) *trace {
 func (tr *trace) conn(what string, c *Conn) {
 	m := &c.Machine
 	fmt.Fprintf(&tr.b, "%s %d %v-%v by %v first %v/%d last %v dir %+v anomalies %v evicted %v ending %q states %v/%v sendq %d/%d\n",
-		what, c.ID, c.Client, c.Server, c.Roles, c.First, c.FirstPacket, c.Last, c.Dir, c.Anomalies.Names(), c.Evicted(),
+		what, c.ID, c.Client, c.Server, c.Roles, c.First(), c.FirstPacket, c.Last(), c.Dir, c.Anomalies.Names(), c.Evicted(),
 		c.Ending(), m.State(fsm.Client), m.State(fsm.Server), m.SendQ(fsm.Client), m.SendQ(fsm.Server))
 	for _, h := range m.History() {
 		fmt.Fprintf(&tr.b, "  %+v\n", h)

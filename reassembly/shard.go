@@ -884,7 +884,7 @@ func (sh *shard) due(now time.Time) bool {
 		classTimeWait: tw, classDone: tw,
 	}
 	for cl := range class(numClasses) {
-		if c := sh.t.lists[cl].head; c != nil && !now.Before(c.Last.Add(after[cl])) {
+		if c := sh.t.lists[cl].head; c != nil && !now.Before(c.Last().Add(after[cl])) {
 			return true
 		}
 	}
@@ -955,8 +955,8 @@ func (sh *shard) prewake(now time.Time) {
 	tw := t.cfg.FSM.TimeWait()
 	n := 0
 	for _, cl := range [...]class{classTimeWait, classDone} {
-		for c := t.lists[cl].head; c != nil && n < prewakeMax && !now.Before(c.Last.Add(tw)); c = c.next {
-			if c.body == nil && c.tw == 0 { // one with tw set is expired packed
+		for c := t.lists[cl].head; c != nil && n < prewakeMax && !now.Before(c.Last().Add(tw)); c = c.next {
+			if c.body == nil && c.tw() == 0 { // one with tw set is expired packed
 				t.wake(c)
 				n++
 			}
@@ -1008,12 +1008,12 @@ func (s *Sharded) expire(tk *tick) {
 	now, tw := tk.now, s.cfg.FSM.TimeWait()
 	for {
 		sh, c := s.head(tk, classTimeWait)
-		if c == nil || now.Before(c.Last.Add(tw)) {
+		if c == nil || now.Before(c.Last().Add(tw)) {
 			break
 		}
 		t := sh.t
 		if t.expireTimeWait(c) {
-			if refileAs(sh, c, c.after) {
+			if refileAs(sh, c, c.after()) {
 				break
 			}
 			continue
@@ -1030,12 +1030,12 @@ func (s *Sharded) expire(tk *tick) {
 	}
 	for {
 		sh, c := s.head(tk, classHandshake)
-		if c == nil || now.Before(c.Last.Add(s.cfg.HandshakeTimeout)) {
+		if c == nil || now.Before(c.Last().Add(s.cfg.HandshakeTimeout)) {
 			break
 		}
 		t := sh.t
 		t.wake(c)
-		c.Machine.GiveUp(c.Last.Add(s.cfg.HandshakeTimeout))
+		c.Machine.GiveUp(c.Last().Add(s.cfg.HandshakeTimeout))
 		t.emit(c)
 		c.timedOut = true
 		t.stats.TimedOut++
@@ -1045,7 +1045,7 @@ func (s *Sharded) expire(tk *tick) {
 	}
 	for {
 		sh, c := s.head(tk, classIdle)
-		if c == nil || now.Before(c.Last.Add(s.cfg.IdleTimeout)) {
+		if c == nil || now.Before(c.Last().Add(s.cfg.IdleTimeout)) {
 			break
 		}
 		c.evicted = true
@@ -1054,7 +1054,7 @@ func (s *Sharded) expire(tk *tick) {
 	}
 	for {
 		sh, c := s.head(tk, classDone)
-		if c == nil || now.Before(c.Last.Add(tw)) {
+		if c == nil || now.Before(c.Last().Add(tw)) {
 			break
 		}
 		sh.t.remove(c)

@@ -219,7 +219,7 @@ func diffConn(a, b *Conn) string {
 		Listened, TimedOut, Full, Replcd bool
 	}
 	see := func(c *Conn) view {
-		return view{c.ID, c.Client, c.Server, c.Roles, c.First, c.Last, c.FirstPacket, c.Dir, c.Anomalies,
+		return view{c.ID, c.Client, c.Server, c.Roles, c.First(), c.Last(), c.FirstPacket, c.Dir, c.Anomalies,
 			c.Ending(), c.Evicted(), c.class, c.listened, c.timedOut, c.full, c.replaced}
 	}
 	if va, vb := see(a), see(b); va != vb {
@@ -704,7 +704,7 @@ func FuzzSharded(f *testing.F) {
 			var b strings.Builder
 			see := func(what string, c *Conn) {
 				fmt.Fprintf(&b, "%s %d %v-%v %v %v/%v first %v/%d last %v %+v %s %s %s\n", what, c.ID, c.Client, c.Server, c.Roles,
-					c.Machine.State(fsm.Client), c.Machine.State(fsm.Server), c.First, c.FirstPacket, c.Last, c.Dir,
+					c.Machine.State(fsm.Client), c.Machine.State(fsm.Server), c.First(), c.FirstPacket, c.Last(), c.Dir,
 					c.Zeek.State(), c.Zeek.History(), c.Ending())
 				if flags {
 					fmt.Fprintf(&b, "  flags %v\n", c.FlagCounts.Map())

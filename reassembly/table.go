@@ -280,9 +280,7 @@ func (t *Table) add(s *capture.Segment, cut bool, ts time.Time, pkt uint64, h ui
 		d.KeepAlives++
 	}
 	c.Anomalies |= rep.Anomalies
-	if ts.After(c.Last) {
-		c.Last = ts
-	}
+	c.seen(ts)
 	if !c.listened && c.Machine.Answered() {
 		c.listened = true
 		l := t.listeners[c.Server]
@@ -362,7 +360,8 @@ func (t *Table) newConn(s *capture.Segment, ts time.Time, pkt uint64) *Conn {
 	t.nextID++
 	t.stats.Conns++
 	c := t.alloc()
-	c.ID, c.First, c.Last, c.FirstPacket = t.nextID, ts, ts, pkt
+	c.ID, c.FirstPacket = t.nextID, pkt
+	c.setFirst(ts)
 	c.Client, c.Server, c.Roles = roles(s)
 	c.FirstFromClient = s.Src == c.Client
 	c.wsFirstFromClient = c.FirstFromClient
@@ -434,9 +433,9 @@ func (t *Table) advance(now time.Time) {
 	t.nextTick = t.now.Add(time.Second)
 	t.sweep()
 	tw := t.cfg.FSM.TimeWait()
-	for c := t.lists[classTimeWait].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classTimeWait].head {
+	for c := t.lists[classTimeWait].head; c != nil && !t.now.Before(c.Last().Add(tw)); c = t.lists[classTimeWait].head {
 		if t.expireTimeWait(c) {
-			if t.refileAs(c, c.after) {
+			if t.refileAs(c, c.after()) {
 				break
 			}
 			continue
@@ -451,9 +450,9 @@ func (t *Table) advance(now time.Time) {
 			break
 		}
 	}
-	for c := t.lists[classHandshake].head; c != nil && !t.now.Before(c.Last.Add(t.cfg.HandshakeTimeout)); c = t.lists[classHandshake].head {
+	for c := t.lists[classHandshake].head; c != nil && !t.now.Before(c.Last().Add(t.cfg.HandshakeTimeout)); c = t.lists[classHandshake].head {
 		t.wake(c)
-		c.Machine.GiveUp(c.Last.Add(t.cfg.HandshakeTimeout))
+		c.Machine.GiveUp(c.Last().Add(t.cfg.HandshakeTimeout))
 		t.emit(c)
 		c.timedOut = true
 		t.stats.TimedOut++
@@ -461,12 +460,12 @@ func (t *Table) advance(now time.Time) {
 			break
 		}
 	}
-	for c := t.lists[classIdle].head; c != nil && !t.now.Before(c.Last.Add(t.cfg.IdleTimeout)); c = t.lists[classIdle].head {
+	for c := t.lists[classIdle].head; c != nil && !t.now.Before(c.Last().Add(t.cfg.IdleTimeout)); c = t.lists[classIdle].head {
 		c.evicted = true
 		t.stats.Evicted++
 		t.remove(c)
 	}
-	for c := t.lists[classDone].head; c != nil && !t.now.Before(c.Last.Add(tw)); c = t.lists[classDone].head {
+	for c := t.lists[classDone].head; c != nil && !t.now.Before(c.Last().Add(tw)); c = t.lists[classDone].head {
 		t.remove(c)
 	}
 }
@@ -524,12 +523,12 @@ func (t *Table) runTimeWait(c *Conn) int {
 func (t *Table) emit(c *Conn) {
 	n := c.Machine.HistoryLen()
 	if t.cfg.Transition != nil {
-		for i := c.emitted; i < n; i++ {
+		for i := int(c.emitted); i < n; i++ {
 			t.tr = c.Machine.HistoryAt(i)
 			t.cfg.Transition(c, &t.tr)
 		}
 	}
-	c.emitted = n
+	c.emitted = int32(n)
 }
 
 // refile files c again after a timer changed it. It reports whether c
@@ -583,7 +582,7 @@ func (t *Table) alloc() *Conn {
 	case t.free != nil:
 		c = t.free
 		t.free, t.nfree = c.next, t.nfree-1
-		t.images.put(c.image)
+		t.images.put(c.image())
 		*c = Conn{body: c.body}
 	case !t.cfg.Recycle:
 		// A slab would stay in memory while any of its connections is
@@ -678,13 +677,13 @@ func (t *Table) visit(c *Conn, fn func(*Conn)) {
 		fn(c)
 		return
 	}
-	n, owed := len(c.image), c.owed
+	n, owed := c.imageLen, c.owed
 	t.wake(c)
 	fn(c)
 	// Nothing changed: the image, which wake leaves in place, still holds,
 	// with the timers it owes.
 	t.putBody(c.body)
-	c.body, c.image, c.owed = nil, c.image[:n], owed
+	c.body, c.imageLen, c.owed = nil, n, owed
 }
 
 // list returns the connections in the table, oldest first, packed or not.
@@ -762,8 +761,8 @@ func (t *Table) removeFirst(cs []*Conn, n int) {
 			prefetch(unsafe.Pointer(cs[j]), unsafe.Sizeof(Conn{}))
 		}
 		if j := i + removeImageAhead; j < len(cs) {
-			if d := cs[j]; d.body == nil && len(d.image) > 0 {
-				prefetch(unsafe.Pointer(&d.image[0]), uintptr(len(d.image)))
+			if d := cs[j]; d.body == nil && d.imageLen > 0 {
+				prefetch(unsafe.Pointer(d.imageData), uintptr(d.imageLen))
 			}
 		}
 		t.remove(c)

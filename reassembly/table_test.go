@@ -442,3 +442,20 @@ type stamped struct {
 	seg *capture.Segment
 	ts  time.Time
 }
+
+// TestConnTimes: First and Last give back the times of the first and the
+// latest segment, to the nanosecond, before 1970 and after 2262 too (past
+// what Unix nanoseconds hold), and a segment earlier than the latest
+// leaves Last alone.
+func TestConnTimes(t *testing.T) {
+	for _, first := range []time.Time{t0.Add(123456789), time.Unix(-5, 7).UTC(), time.Date(2500, 1, 2, 3, 4, 5, 999999999, time.UTC)} {
+		var c Conn
+		c.setFirst(first)
+		later := first.Add(1500 * time.Millisecond)
+		c.seen(later)
+		c.seen(first.Add(time.Nanosecond))
+		if !c.First().Equal(first) || !c.Last().Equal(later) {
+			t.Errorf("first %v, last %v: got %v and %v", first, later, c.First(), c.Last())
+		}
+	}
+}

@@ -370,17 +370,17 @@ func fillConnRow(r *connRow, c *reassembly.Conn, json bool) {
 	cs, ss := c.Machine.State(fsm.Client), c.Machine.State(fsm.Server)
 	r.ID, r.Proto, r.client, r.server = c.ID, proto(c.IPv6()), c.Client, c.Server
 	r.RolesGuessed, r.PickedUp = c.Roles.Guessed(), c.Machine.PickedUp()
-	r.duration = c.Last.Sub(c.First)
+	r.duration = c.Last().Sub(c.First())
 	r.Duration = r.duration.Seconds()
 	r.C2S.set(&c.Dir[fsm.Client])
 	r.S2C.set(&c.Dir[fsm.Server])
 	r.ClientState, r.ServerState = cs.String(), ss.String()
 	r.Ending, r.ZeekConnState = c.Ending(), c.Zeek.State()
-	r.first, r.clientState, r.serverState = c.First, cs, ss
+	r.first, r.clientState, r.serverState = c.First(), cs, ss
 	if json {
 		r.Client, r.Server = c.Client.String(), c.Server.String()
 		r.RolesBy = c.Roles.String()
-		r.FirstSeen, r.LastSeen = c.First.UTC().Format(time.RFC3339Nano), c.Last.UTC().Format(time.RFC3339Nano)
+		r.FirstSeen, r.LastSeen = c.First().UTC().Format(time.RFC3339Nano), c.Last().UTC().Format(time.RFC3339Nano)
 		r.Anomalies, r.Analysis = c.Anomalies.Names(), c.FlagCounts.Map()
 	}
 }

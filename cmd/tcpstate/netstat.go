@@ -222,7 +222,7 @@ func netstatRows(a *analysis) []socketRow {
 		rows = append(rows, socketRow{local: l.Addr, v6: l.Addr.Addr().Is6(), listener: true, state: fsm.Listen})
 	}
 	a.each(func(c *reassembly.Conn) {
-		if c.First.After(at) || (c.Evicted() && c.Last.Before(at)) {
+		if c.First().After(at) || (c.Evicted() && c.Last().Before(at)) {
 			return
 		}
 		for _, r := range []fsm.Role{fsm.Client, fsm.Server} {

@@ -63,7 +63,7 @@ func (z *zeekWriter) startedAt(first time.Time) {
 func (z *zeekWriter) started(first time.Time) { z.startedAt(first) }
 
 func (z *zeekWriter) add(c *reassembly.Conn) {
-	z.startedAt(c.First)
+	z.startedAt(c.First())
 	zc := &c.Zeek
 	orig, resp := c.Client, c.Server
 	if !c.FirstFromClient {
@@ -131,7 +131,7 @@ func (z *zeekWriter) add(c *reassembly.Conn) {
 		b = append(b, '{')
 	}
 	key("ts")
-	b = strconv.AppendFloat(b, float64(c.First.UnixNano())/1e9, 'f', 6, 64)
+	b = strconv.AppendFloat(b, float64(c.First().UnixNano())/1e9, 'f', 6, 64)
 	sep()
 	str("uid", zeekUID(c))
 	sep()
@@ -195,7 +195,7 @@ func (z *zeekWriter) close(a *analysis) error {
 func zeekUID(c *reassembly.Conn) string {
 	h := fnv.New128a()
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(c.First.UnixNano()))
+	binary.BigEndian.PutUint64(b[:], uint64(c.First().UnixNano()))
 	h.Write(b[:])
 	binary.BigEndian.PutUint64(b[:], c.ID)
 	h.Write(b[:])
