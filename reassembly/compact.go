@@ -47,24 +47,52 @@ func plainWords(b *body) *[bodyWords]uint64 {
 // words is the plain part of a body, or a template.
 type words = [bodyWords]uint64
 
-// noTemplate is the template of an image packed before its table had one:
-// nothing.
-var noTemplate words
+// codec is what a table packs against, once it has learned it from the
+// first bodies it packed (see learner): a template of the words most
+// connections share, and predictors of words from earlier ones.
+type codec struct {
+	tpl   words
+	preds []predictor // by the word predicted, in order
+}
 
-// pack appends the image of b against the template tpl to dst: a bitmap of
-// the words that differ from the template's, then for each of those in
-// order a nibble saying how many of the low bytes (1 to 8) of the word
-// XOR the template's word matter, two to a byte, then those bytes. Words
-// hold small counters, sequence numbers and times, so most bytes are zero
-// or high zero bytes; most of the rest are the same in most connections
-// of a capture (states, flags, the kinds of their transitions), which the
-// table's template holds (see learner).
-func pack(dst []byte, b *body, tpl *words) []byte {
+// predictor says that word i is packed as its difference from word j
+// (j < i), or as the two XORed: sequence numbers, acknowledgments and
+// times that differ from one connection to the next but little from
+// another of the same connection's.
+type predictor struct {
+	i, j uint8
+	sub  bool
+}
+
+// plain is the codec of an image packed before its table had one: nothing.
+var plain codec
+
+// pack appends the image of b against the codec cd to dst: a bitmap of the
+// words that differ from the template's, then for each of those in order
+// a nibble saying how many of the low bytes (1 to 8) of the word XOR the
+// template's word matter, two to a byte, then those bytes. Words hold
+// small counters, sequence numbers and times, so most bytes are zero or
+// high zero bytes; most of the rest are the same in most connections of a
+// capture (states, flags, the kinds of their transitions), which the
+// template holds. A predicted word is first replaced by what its
+// predictor leaves of it (and put back after).
+func pack(dst []byte, b *body, cd *codec) []byte {
 	const (
 		mapLen  = (bodyWords + 7) / 8
 		maxLens = (bodyWords + 1) / 2
 	)
 	w := plainWords(b)
+	// From the last, so that each is predicted from words not yet
+	// replaced.
+	for k := len(cd.preds) - 1; k >= 0; k-- {
+		p := cd.preds[k]
+		if p.sub {
+			w[p.i] -= w[p.j]
+		} else {
+			w[p.i] ^= w[p.j]
+		}
+	}
+	tpl := &cd.tpl
 	start := len(dst)
 	dst = slices.Grow(dst, maxImage)[:start+maxImage]
 	img := dst[start:]
@@ -91,11 +119,24 @@ func pack(dst []byte, b *body, tpl *words) []byte {
 	}
 	used := mapLen + (n+1)/2
 	copy(img[used:], data[:at])
+	cd.restore(w)
 	return dst[:start+used+at]
 }
 
-// unpack fills b from an image pack wrote against the template tpl. It
-// leaves the overflow history as it is: pack is only used on bodies whose
+// restore puts back the predicted words of w from what their predictors
+// left of them, from the first: each from words already put back.
+func (cd *codec) restore(w *words) {
+	for _, p := range cd.preds {
+		if p.sub {
+			w[p.i] += w[p.j]
+		} else {
+			w[p.i] ^= w[p.j]
+		}
+	}
+}
+
+// unpack fills b from an image pack wrote against the codec cd. It leaves
+// the overflow history as it is: pack is only used on bodies whose
 // overflow holds nothing.
 //
 // The bitmap is read 64 words at a time, the lengths 16 at a time (one
@@ -106,9 +147,9 @@ func pack(dst []byte, b *body, tpl *words) []byte {
 // byte at a time and an index checked on every word made the compiler keep
 // some on the stack, and unpacking took 310 ns a connection at the end of
 // a capture.
-func unpack(b *body, image []byte, tpl *words) {
+func unpack(b *body, image []byte, cd *codec) {
 	w := plainWords(b)
-	*w = *tpl
+	*w = cd.tpl
 	const mapLen = (bodyWords + 7) / 8
 	var bitmap [(bodyWords + 63) / 64]uint64
 	n := 0
@@ -162,6 +203,7 @@ func unpack(b *body, image []byte, tpl *words) {
 			ws[bits.TrailingZeros64(m)&63] ^= v
 		}
 	}
+	cd.restore(w)
 }
 
 // sweepEvery is how many segments go between two sweeps: each sweep looks
@@ -202,11 +244,11 @@ func (t *Table) sleep(c *Conn) {
 	if c.body == nil || !c.Machine.HistoryInline() {
 		return
 	}
-	tpl := t.template(c.body)
-	if c.xor = tpl != &noTemplate; c.xor {
+	cd := t.codecFor(c.body)
+	if c.xor = cd != &plain; c.xor {
 		t.xorPacks++
 	}
-	t.scratch = pack(t.scratch[:0], c.body, tpl)
+	t.scratch = pack(t.scratch[:0], c.body, cd)
 	img := c.image()
 	if n := len(t.scratch); imageClass(cap(img)) != imageClass(n) || cap(img) < n {
 		t.images.put(img)
@@ -240,39 +282,48 @@ func (t *Table) sleep(c *Conn) {
 	t.packs++
 }
 
-// template returns what sleep packs b against: the table's template once
-// it has learned one, else noTemplate (b's words then count towards it).
-func (t *Table) template(b *body) *words {
-	if t.tpl != nil {
-		return t.tpl
+// codecFor returns what sleep packs b against: the table's codec once it
+// has learned one, else plain (b's words then count towards it).
+func (t *Table) codecFor(b *body) *codec {
+	if t.codec != nil {
+		return t.codec
 	}
 	if t.learn == nil {
 		t.learn = new(learner)
 	}
 	if t.learn.vote(b); t.learn.seen == learnBodies {
-		tpl := t.learn.value
-		t.tpl, t.learn = &tpl, nil
+		t.codec, t.learn = t.learn.codec(), nil
 	}
-	return &noTemplate
+	return &plain
 }
 
-// learner works out a template from the first bodies a table packs: for
-// each word, the value most of them hold (Boyer and Moore's majority vote:
-// the value held by more than half of them if there is one, else one of
-// the commonest, in one pass). On a capture of 90k short connections, the
-// template of the first 256 left the images 29% smaller (437 bytes on
-// average against 312), on a steady one 16% (422 against 354); it packs
-// and unpacks faster too, with fewer words to write.
+// learner works out a codec from the first bodies a table packs. The
+// template holds, for each word, the value most of them hold (Boyer and
+// Moore's majority vote: the value held by more than half of them if there
+// is one, else one of the commonest, in one pass). On a capture of 90k
+// short connections, the template of the first 256 left the images 29%
+// smaller (437 bytes on average against 312), on a steady one 16% (422
+// against 354); it packs and unpacks faster too, with fewer words to
+// write. The predictors are then chosen on the first learnSamples bodies
+// (see predict).
 type learner struct {
 	value, votes words
 	seen         int
+	samples      []words
 }
 
-// learnBodies is how many bodies a table learns its template from.
-const learnBodies = 256
+const (
+	// learnBodies is how many bodies a table learns its codec from.
+	learnBodies = 256
+	// learnSamples is how many of them the predictors are chosen on.
+	learnSamples = 64
+)
 
 // vote counts b's words.
 func (l *learner) vote(b *body) {
+	if len(l.samples) < learnSamples {
+		l.samples = append(l.samples, *plainWords(b))
+	}
 	for i, v := range plainWords(b) {
 		switch {
 		case l.votes[i] == 0:
@@ -284,6 +335,64 @@ func (l *learner) vote(b *body) {
 		}
 	}
 	l.seen++
+}
+
+// codec returns the codec learned: the template, and the predictors that
+// save the samples at least a byte a word on average.
+func (l *learner) codec() *codec {
+	cd := &codec{tpl: l.value}
+	for i := range bodyWords {
+		if p, ok := l.predict(i, &cd.tpl); ok {
+			cd.preds = append(cd.preds, p)
+			cd.tpl[i] = 0
+		}
+	}
+	return cd
+}
+
+// predictReach is how far before a word its predictor may be: far enough
+// for the same field of the other end of the connection, and for the
+// transition before in the history.
+const predictReach = 24
+
+// predict returns the best predictor of word i, and whether it saves the
+// samples at least a byte a word against the template alone. A word costs
+// half a byte for its length and its bytes.
+func (l *learner) predict(i int, tpl *words) (predictor, bool) {
+	cost := func(v uint64) int { // in half bytes
+		if v == 0 {
+			return 0
+		}
+		return 1 + 2*((bits.Len64(v)+7)/8)
+	}
+	base := 0
+	for s := range l.samples {
+		base += cost(l.samples[s][i] ^ tpl[i])
+	}
+	need := 2 * len(l.samples) // a byte a word
+	if base < need {
+		return predictor{}, false
+	}
+	best, found := base-need+1, predictor{}
+	for j := max(0, i-predictReach); j < i; j++ {
+		for _, sub := range [...]bool{false, true} {
+			c := 0
+			for s := range l.samples {
+				w := &l.samples[s]
+				r := w[i] ^ w[j]
+				if sub {
+					r = w[i] - w[j]
+				}
+				if c += cost(r); c >= best {
+					break
+				}
+			}
+			if c < best {
+				best, found = c, predictor{uint8(i), uint8(j), sub}
+			}
+		}
+	}
+	return found, best <= base-need
 }
 
 // imagePool keeps the images of connections that left, by class, for
@@ -347,11 +456,11 @@ func (t *Table) wake(c *Conn) {
 		return
 	}
 	b := t.getBody()
-	tpl := &noTemplate
+	cd := &plain
 	if c.xor {
-		tpl = t.tpl
+		cd = t.codec
 	}
-	unpack(b, c.image(), tpl)
+	unpack(b, c.image(), cd)
 	c.body = b
 	c.imageLen = 0 // the image is kept for the next sleep
 	if c.owed {

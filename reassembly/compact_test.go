@@ -48,33 +48,48 @@ func TestPackRoundTrip(t *testing.T) {
 				plainWords(b)[r.IntN(bodyWords)] = r.Uint64() >> (8 * r.IntN(8))
 			}
 		}
-		tpl := &noTemplate
+		cd := &plain
 		switch i % 3 {
 		case 1:
-			tpl = plainWords(randomBody(r))
+			cd = &codec{tpl: *plainWords(randomBody(r)), preds: randomPredictors(r)}
 		case 2:
-			own := *plainWords(b)
+			cd = &codec{tpl: *plainWords(b)}
 			for range r.IntN(3) {
-				own[r.IntN(bodyWords)] ^= r.Uint64() >> (8 * r.IntN(8))
+				cd.tpl[r.IntN(bodyWords)] ^= r.Uint64() >> (8 * r.IntN(8))
 			}
-			tpl = &own
 		}
-		image := pack(nil, b, tpl)
+		before := *plainWords(b)
+		image := pack(nil, b, cd)
+		if *plainWords(b) != before {
+			t.Fatalf("body %d: packing changed it", i)
+		}
 		if len(image) > maxImage {
 			t.Fatalf("image of %d bytes, more than maxImage %d", len(image), maxImage)
 		}
-		unpack(into, image, tpl)
+		unpack(into, image, cd)
 		if *plainWords(into) != *plainWords(b) {
 			t.Fatalf("body %d: unpacked differs", i)
 		}
 		// With no room past the image, as the images a table keeps have
 		// none when their length is their class's: the last bytes are
 		// read one at a time.
-		unpack(into, exactly(image), tpl)
+		unpack(into, exactly(image), cd)
 		if *plainWords(into) != *plainWords(b) {
 			t.Fatalf("body %d: unpacked from an image with no room past it differs", i)
 		}
 	}
+}
+
+// randomPredictors returns predictors as a learner's are: in order of
+// the word predicted, each from an earlier word, some from a predicted one.
+func randomPredictors(r *rand.Rand) []predictor {
+	var ps []predictor
+	for i := 1; i < bodyWords; i++ {
+		if r.IntN(6) == 0 {
+			ps = append(ps, predictor{uint8(i), uint8(r.IntN(i)), r.IntN(2) == 0})
+		}
+	}
+	return ps
 }
 
 // exactly returns a copy of image whose capacity is its length.
@@ -85,7 +100,8 @@ func exactly(image []byte) []byte {
 }
 
 // FuzzPack packs and unpacks bodies made of the fuzzer's bytes, against a
-// template made of the bytes after the body's.
+// template made of the bytes after the body's, and predictors made of
+// those after the template's.
 func FuzzPack(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80})
@@ -105,15 +121,26 @@ func FuzzPack(f *testing.F) {
 				}
 			}
 		}
-		image := pack(nil, b, &tpl)
+		cd := &codec{tpl: tpl}
+		for k := 2 * bodyWords * 8; k+1 < len(data); k += 2 {
+			// A word and how far back its predictor is, in order.
+			i := int(data[k])
+			if i >= bodyWords || len(cd.preds) > 0 && i <= int(cd.preds[len(cd.preds)-1].i) {
+				break
+			}
+			if back := int(data[k+1]>>1) + 1; back <= i {
+				cd.preds = append(cd.preds, predictor{uint8(i), uint8(i - back), data[k+1]&1 == 1})
+			}
+		}
+		image := pack(nil, b, cd)
 		if len(image) > maxImage {
 			t.Fatalf("image of %d bytes, more than maxImage %d", len(image), maxImage)
 		}
-		unpack(into, image, &tpl)
+		unpack(into, image, cd)
 		if *plainWords(into) != *w {
 			t.Fatal("unpacked differs")
 		}
-		unpack(into, exactly(image), &tpl)
+		unpack(into, exactly(image), cd)
 		if *plainWords(into) != *w {
 			t.Fatal("unpacked from an image with no room past it differs")
 		}
@@ -333,14 +360,14 @@ func BenchmarkPack(b *testing.B) {
 	b.Run("pack", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			buf = pack(buf[:0], src, &noTemplate)
+			buf = pack(buf[:0], src, &plain)
 		}
 		b.ReportMetric(float64(len(buf)), "image-B")
 	})
 	b.Run("unpack", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			unpack(into, buf, &noTemplate)
+			unpack(into, buf, &plain)
 		}
 	})
 }
@@ -379,11 +406,11 @@ func BenchmarkPackCapture(b *testing.B) {
 	for _, bd := range bodies[:min(learnBodies, len(bodies))] {
 		l.vote(bd)
 	}
-	tpl := &l.value
+	cd := l.codec()
 	images := make([][]byte, len(bodies))
 	size := 0
 	for i, bd := range bodies {
-		images[i] = pack(nil, bd, tpl)
+		images[i] = pack(nil, bd, cd)
 		size += len(images[i])
 	}
 	var buf []byte
@@ -391,7 +418,7 @@ func BenchmarkPackCapture(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			buf = pack(buf[:0], bodies[i], tpl)
+			buf = pack(buf[:0], bodies[i], cd)
 			i = (i + 1) % len(bodies)
 		}
 		b.ReportMetric(float64(size)/float64(len(bodies)), "image-B")
@@ -401,7 +428,7 @@ func BenchmarkPackCapture(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			unpack(into, images[i], tpl)
+			unpack(into, images[i], cd)
 			i = (i + 1) % len(bodies)
 		}
 	})

@@ -165,9 +165,9 @@ type Table struct {
 	// (Config.Compact).
 	bodies []*body
 	images imagePool
-	// tpl is the template sleep packs against, once learn has worked it
-	// out from the first bodies packed (see learner).
-	tpl     *words
+	// codec is what sleep packs against, once learn has worked it out
+	// from the first bodies packed (see learner).
+	codec   *codec
 	learn   *learner
 	scratch []byte
 	packs   uint64 // connections packed, for tests
