@@ -77,10 +77,14 @@ type Sharded struct {
 
 // The batches a worker gets: batchLen entries each, and at most
 // batchesPerShard of them per worker in flight or being filled, which
-// bounds the memory and how far the caller can run ahead.
+// bounds the memory and how far the caller can run ahead. With 3
+// goroutines on 2 cores (the caller's and two workers) the slack matters:
+// with 4 batches the caller and the workers waited for each other more
+// (conns on a 1M-packet capture, 15 rounds: 8 batches 2.2% less wall
+// time, 6 3.1%, 16 1.9%, 8 of 1024 entries 3.2%; about 0.1 MiB a batch).
 const (
 	batchLen        = 512
-	batchesPerShard = 4
+	batchesPerShard = 8
 )
 
 // shard is one worker and its table. The fields of the first group are

@@ -655,7 +655,10 @@ func TestShardedRecycles(t *testing.T) {
 		s := NewSharded(Config{Recycle: recycle, Compact: true, FSM: fsm.Config{MSL: 50 * time.Millisecond},
 			Finished: func(c *Conn) { seen[c] = true }}, 2)
 		add := feedSharded(s, time.Millisecond)
-		const conns = 4000
+		// Many more than the batches in flight hold (batchesPerShard of
+		// batchLen segments a worker): connections go back with a
+		// worker's next batch.
+		const conns = 20000
 		for i := range conns {
 			c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), uint16(1024+i%5000))
 			add(seg(c, srv, "S", 1000, 0, 0))
