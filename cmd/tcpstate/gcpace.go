@@ -95,7 +95,7 @@ func growQuietly() {
 // (half of a small capture's run), marking the globals.
 //
 // Once a collection finds more live heap than floorUntil, or at settle,
-// the floor no longer counts: from there a quarter of the table is
+// the floor no longer counts: from there a fifth of the table is
 // headroom enough, and a floor kept would let a long capture's heap grow
 // further than a short one's before the collector ran. (A 30-minute
 // steady capture whose table holds 26-29 MiB peaked 10 MiB above its
