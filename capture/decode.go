@@ -383,6 +383,15 @@ func tcp(seg []byte, ipPayload int, known bool, src, dst netip.Addr, ipLen int, 
 // does not fit its kind is skipped; a length below 2 or past the end of b
 // ends the parse, keeping what was read before.
 func parseOptions(b []byte, o *Options) {
+	// The options of nearly every segment after the handshake of a Linux,
+	// BSD or macOS host: NOP, NOP, timestamps (RFC 7323 appendix A's
+	// layout), read at once.
+	if len(b) >= 12 && binary.BigEndian.Uint32(b) == 0x0101080a {
+		o.TSVal = binary.BigEndian.Uint32(b[4:])
+		o.TSEcr = binary.BigEndian.Uint32(b[8:])
+		o.Has |= OptTimestamps
+		b = b[12:]
+	}
 	for len(b) > 0 {
 		switch b[0] {
 		case optEOL:

@@ -411,6 +411,13 @@ var optionTests = []struct {
 	{"sack bad length", mustHex("0101 0509 000000010000000200"), Options{}},
 	{"timestamps", mustHex("0101 080a 00000001 ffffffff"), Options{Has: OptTimestamps, TSVal: 1, TSEcr: 0xffffffff}},
 	{"timestamps bad length", mustHex("0101 0809 00000001 000000"), Options{}},
+	{"timestamps cut short", mustHex("0101 080a 00000001"), Options{}},
+	{"timestamps then sack", mustHex("0101 080a 00000001 00000002 0101 050a 00000003 00000004"), Options{
+		Has: OptTimestamps | OptSACK, TSVal: 1, TSEcr: 2, SACKBlocks: 1}},
+	{"timestamps twice", mustHex("0101 080a 00000001 00000002 080a 00000003 00000004"), Options{
+		Has: OptTimestamps, TSVal: 3, TSEcr: 4}},
+	{"timestamps then length 0", mustHex("0101 080a 00000001 00000002 0300 07"), Options{
+		Has: OptTimestamps, TSVal: 1, TSEcr: 2}},
 	{"fast open request", mustHex("2202"), Options{Has: OptFastOpen}},
 	{"fast open cookie", mustHex("220a 0102030405060708"), Options{Has: OptFastOpen, TFOCookieLen: 8}},
 	{"fast open experimental", mustHex("fe0c f989 0102030405060708"), Options{Has: OptFastOpen, TFOCookieLen: 8}},
