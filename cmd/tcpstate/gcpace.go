@@ -167,9 +167,9 @@ func retarget() {
 	if pace.floor && (live > pace.floorUntil || pace.settled) {
 		pace.floor = false
 	}
-	counted := scan
+	var floor uint64
 	if pace.floor {
-		counted += gcFloor
+		floor = gcFloor
 	}
 	percent := uint64(growPercent)
 	if pace.settled {
@@ -178,10 +178,9 @@ func retarget() {
 	if pace.quiet && !pace.settled {
 		// quietHeadroom as a percentage of the live heap (the floor
 		// counted), the share the runtime then gives of all it scans.
-		liveCounted := counted - (scan - live)
-		percent = max(percent, quietHeadroom*100/max(liveCounted, 1))
+		percent = max(percent, quietHeadroom*100/max(live+floor, 1))
 	}
-	debug.SetGCPercent(targetFor(live, scan, counted*percent/100))
+	debug.SetGCPercent(targetFor(live, scan, (scan+floor)*percent/100))
 }
 
 // targetFor returns the percentage that lets the heap grow by room past
